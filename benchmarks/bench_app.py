@@ -1,0 +1,132 @@
+"""App speed and memory: ``python benchmarks/bench_app.py [--quick]``.
+
+Prints medians (and ratios against a baseline measured in the same process):
+- pen-up -> top-k latency (render + preprocess + inference) for a drawn digit;
+- model-only inference; the naive seed-style pipeline (render at screen size, shrink) as
+  the baseline;
+- cold start of ``hwr-qt`` to a shown window with the model loaded, and its peak RSS;
+- RSS growth over 10 000 recognitions.
+Not a test: timings on shared machines are noisy, so nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from hwr_qt.ink import load_ink  # noqa: E402
+from hwr_qt.pipeline import read_ink  # noqa: E402
+from hwr_qt.preprocess import FIELD  # noqa: E402
+from hwr_qt.raster import qimage_to_array, render_ink  # noqa: E402
+from hwr_qt.recognizer import Recognizer  # noqa: E402
+from hwr_qt.resources import default_model_path, resource_path  # noqa: E402
+
+
+def timeit(fn, repeat: int, warmup: int = 50) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def naive_input(ink, size: int = 280):
+    """The seed's way: draw at screen size, shrink the whole canvas to 28x28."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QImage, QPainter, QPen
+
+    img = QImage(size, size, QImage.Format.Format_Grayscale8)
+    img.fill(0)
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QPen(Qt.GlobalColor.white, 18, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    x0, y0, x1, y1 = ink.bounds()
+    s = size * 0.8 / max(x1 - x0, y1 - y0, 1e-9)
+    for st in ink.strokes:
+        pts = [QPointF((q.x - x0) * s + size * 0.1, (q.y - y0) * s + size * 0.1)
+               for q in st.points]
+        for a, b in zip(pts, pts[1:], strict=False):
+            p.drawLine(a, b)
+    p.end()
+    small = img.scaled(FIELD, FIELD, Qt.AspectRatioMode.IgnoreAspectRatio,
+                       Qt.TransformationMode.SmoothTransformation)
+    return qimage_to_array(small)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def cold_start(runs: int) -> tuple[list[float], list[float]]:
+    """Wall time and peak RSS of `python -m hwr_qt --quit-after-show`, per run."""
+    times, peaks = [], []
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    for i in range(runs):
+        settings = f"/tmp/hwr-qt-bench-{os.getpid()}-{i}.ini"
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "hwr_qt", "--quit-after-show",
+                                 "--settings", settings], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - t)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"hwr-qt --quit-after-show failed with status {status}")
+        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
+        Path(settings).unlink(missing_ok=True)
+    return times, peaks
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = ap.parse_args()
+    n = 300 if args.quick else 2000
+    rec = Recognizer(default_model_path())
+    ink = load_ink(resource_path("samples/four.json"))
+    x = render_ink(ink)
+
+    ms = lambda v: statistics.median(v) * 1e3  # noqa: E731
+    t_full = timeit(lambda: read_ink(rec, ink, 3), n)
+    t_model = timeit(lambda: rec.probabilities(x), n)
+    t_render = timeit(lambda: render_ink(ink), n)
+    t_naive = timeit(lambda: rec.probabilities(naive_input(ink)), n)
+    print(f"pen-up -> top-k (render + preprocess + inference): median {ms(t_full):.3f} ms "
+          f"(p90 {np.percentile(t_full, 90) * 1e3:.3f} ms, n={n})")
+    print(f"  render + centre only:                        median {ms(t_render):.3f} ms")
+    print(f"  model-only inference (onnxruntime, 1 image): median {ms(t_model):.3f} ms")
+    print(f"  baseline, naive seed-style pipeline:          median {ms(t_naive):.3f} ms "
+          f"(ours is {ms(t_naive) / ms(t_full):.2f}x its speed)")
+
+    runs = 5 if args.quick else 11
+    times, peaks = cold_start(runs)
+    print(f"cold start to shown window with model loaded: median {ms(times):.0f} ms "
+          f"(min {min(times) * 1e3:.0f}, max {max(times) * 1e3:.0f}, n={runs}); "
+          f"peak RSS median {statistics.median(peaks):.0f} MB (max {max(peaks):.0f} MB)")
+
+    for _ in range(500):
+        read_ink(rec, ink, 3)
+    before = rss_mb()
+    for _ in range(10_000):
+        read_ink(rec, ink, 3)
+    after = rss_mb()
+    print(f"10 000 recognitions: RSS {before:.1f} -> {after:.1f} MB "
+          f"(growth {after - before:+.2f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Keras -> ONNX export with verification, calibration and a model card."""

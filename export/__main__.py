@@ -1,0 +1,5 @@
+import sys
+
+from export.onnx_export import main
+
+sys.exit(main())

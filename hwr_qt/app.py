@@ -1,0 +1,95 @@
+"""Start the GUI: ``hwr-qt [--model PATH] [--smoke-test]``."""
+
+from __future__ import annotations
+
+import argparse
+import ctypes.util
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from hwr_qt import __version__
+from hwr_qt.resources import default_model_path, resource_path
+
+SMOKE_SAMPLE = ("samples/seven.json", "7")
+
+
+def platform_problem() -> str | None:
+    """Why Qt would abort on this Linux desktop, said plainly, before Qt gets to abort."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        return ("no display found (DISPLAY/WAYLAND_DISPLAY unset); on a headless machine "
+                "use QT_QPA_PLATFORM=offscreen, or use 'hwr-qt recognize FILE'")
+    if not os.environ.get("WAYLAND_DISPLAY") and ctypes.util.find_library("xcb-cursor") is None:
+        return ("Qt's X11 plugin needs libxcb-cursor0: install it (Debian/Ubuntu: "
+                "sudo apt install libxcb-cursor0; Fedora: sudo dnf install xcb-util-cursor)")
+    return None
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="hwr-qt", description="Draw digits and watch them being recognised. "
+        "Use 'hwr-qt recognize FILE...' to read image or ink files from the command line.")
+    p.add_argument("--model", type=Path, help="ONNX model (default: the bundled one)")
+    p.add_argument("--settings", help="settings file (default: the user's hwr-qt.ini)")
+    p.add_argument("--smoke-test", action="store_true",
+                   help="open the window, recognise a built-in sample, print it and exit")
+    p.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--version", action="version", version=f"hwr-qt {__version__}")
+    return p.parse_args(argv)
+
+
+def run_gui(argv: list[str]) -> int:
+    args = parse_args(argv)
+    problem = platform_problem()
+    if problem:
+        print(f"hwr-qt: error: {problem}", file=sys.stderr)
+        return 1
+
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from hwr_qt.ui.main_window import MainWindow
+    from hwr_qt.ui.settings import Settings
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("hwr-qt")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("hwr-qt")
+    icon = resource_path("icons/hwr-qt.png")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    settings_path = args.settings
+    if args.smoke_test and not settings_path:
+        # A smoke test must neither read nor change the user's settings.
+        settings_path = str(Path(tempfile.mkdtemp(prefix="hwr-qt-")) / "smoke.ini")
+    window = MainWindow(Settings(settings_path), args.model or default_model_path())
+    window.show()
+    if args.smoke_test:
+        return smoke_test(app, window)
+    if args.quit_after_show:
+        app.processEvents()
+        return 0 if window.recognizer is not None else 2
+    return app.exec()
+
+
+def smoke_test(app, window) -> int:
+    from hwr_qt.ink import load_ink
+
+    app.processEvents()
+    if window.recognizer is None:
+        print("smoke test: FAILED, the model did not load", file=sys.stderr)
+        return 2
+    name, expected = SMOKE_SAMPLE
+    window.canvas.set_ink(load_ink(resource_path(name)))
+    app.processEvents()
+    reading = window.last_reading
+    ok = reading is not None and reading.label == expected
+    got = f"{reading.label} ({reading.confidence:.1%})" if reading else "nothing"
+    print(f"smoke test: window shown ({window.width()}x{window.height()}), model "
+          f"{window.recognizer.path.name} loaded, sample {name} (a {expected}) read as {got}: "
+          f"{'OK' if ok else 'FAILED'}")
+    window.close()
+    return 0 if ok else 1

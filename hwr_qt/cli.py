@@ -1,0 +1,153 @@
+"""``hwr-qt recognize FILE...``: read the digit in ink (.json/.ink) and image files.
+
+Exit status: 0 all files read, 1 some file failed (the others are still read), 2 usage
+or model error. Every failure is one line on stderr (or a JSON ``error`` object).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from hwr_qt.imagefile import ImageFileError
+from hwr_qt.ink import InkError
+from hwr_qt.pipeline import is_ink_file, read_file
+from hwr_qt.preprocess import FIELD, EmptyInputError
+from hwr_qt.recognizer import LABELS, ModelError, Recognizer
+from hwr_qt.resources import default_model_path
+
+PROG = "hwr-qt recognize"
+MAX_TOP_K = 10
+# What one bad file may raise; anything else is a bug and should show its traceback.
+FILE_ERRORS = (InkError, ImageFileError, EmptyInputError, OSError, ValueError, MemoryError)
+
+_app = None  # the Qt application, once created; kept referenced so it stays alive
+
+
+def _top_k(text: str) -> int:
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if not 1 <= k <= MAX_TOP_K:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_TOP_K}, got {k}")
+    return k
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG, description="Recognise the handwritten digit in each ink file "
+        '(.json/.ink: {"strokes": [[[x, y], ...], ...]}) or image file (PNG/JPEG/BMP).')
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--top-k", type=_top_k, default=3, metavar="K",
+                   help=f"show the K best answers, 1..{MAX_TOP_K} (default 3)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per file")
+    p.add_argument("--model", metavar="PATH", help="ONNX model (default: the bundled one)")
+    return p
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip()
+    if isinstance(e, MemoryError):
+        return "out of memory"
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _ensure_qt_app() -> None:
+    """Create a Qt application before the first image is read.
+
+    PNG/JPEG/BMP decode without one, but files are sniffed by content, and Qt aborts the
+    whole process if e.g. an SVG with text is read without a QGuiApplication (fonts). A
+    QApplication rather than a QGuiApplication, so that widgets still work if the CLI runs
+    inside the GUI's process (or a test session). Offscreen when Linux has no display.
+    """
+    global _app
+    if _app is not None:
+        return
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    _app = QApplication.instance() or QApplication([PROG])
+
+
+@contextmanager
+def _quiet_qt() -> Iterator[None]:
+    """Drop Qt's warnings (e.g. "qt.gui.imageio.jpeg: Invalid JPEG ...") so that a bad
+    file gives our one-line error only; fatal messages still reach the default handler."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        if kind == QtMsgType.QtFatalMsg:
+            print(message, file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        yield
+    finally:
+        qInstallMessageHandler(previous)
+
+
+def _load_model(path: str) -> Recognizer:
+    recognizer = Recognizer(path)
+    # A model can pass the signature check and still fail or misbehave when run; find out
+    # now, as a model error, rather than as the same error repeated for every file.
+    try:
+        probe = recognizer.probabilities(np.zeros((FIELD, FIELD), np.float32))
+    except Exception as e:  # noqa: BLE001 - onnxruntime raises several unrelated types
+        raise ModelError(f"model {recognizer.path.name} fails to run: {_one_line(e)}") from None
+    if probe.shape != (1, len(LABELS)) or not np.isfinite(probe).all():
+        raise ModelError(f"model {recognizer.path.name} gives invalid output")
+    return recognizer
+
+
+def main(argv: list[str]) -> int:
+    """``argv`` is what follows the program name, starting with ``recognize``."""
+    parser = _parser()
+    try:
+        if not argv or argv[0] != "recognize":
+            parser.error("expected the 'recognize' command")
+        args = parser.parse_args(argv[1:])
+    except SystemExit as e:  # argparse exits on --help (0) and usage errors (2)
+        return e.code if isinstance(e.code, int) else 2
+    try:
+        recognizer = _load_model(args.model or str(default_model_path()))
+    except ModelError as e:
+        print(f"hwr-qt: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+
+    failed = False
+    with _quiet_qt():
+        for name in args.files:
+            try:
+                if not is_ink_file(name):
+                    _ensure_qt_app()
+                reading = read_file(recognizer, name, args.top_k)
+            except FILE_ERRORS as e:
+                failed = True
+                if args.json:
+                    print(json.dumps({"file": name, "error": _one_line(e)}), flush=True)
+                else:
+                    print(f"hwr-qt: {name}: {_one_line(e)}", file=sys.stderr, flush=True)
+                continue
+            if args.json:
+                rows = [{"label": p.label, "p": round(p.probability, 6)}
+                        for p in reading.top_k]
+                print(json.dumps({"file": name, "label": reading.label, "top_k": rows}),
+                      flush=True)
+            else:
+                best = ", ".join(f"{p.label} {p.probability:.1%}" for p in reading.top_k)
+                print(f"{name}: {reading.label} ({reading.confidence:.1%})  "
+                      f"top-{args.top_k}: {best}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

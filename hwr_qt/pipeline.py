@@ -1,0 +1,134 @@
+"""Ink or image file -> model input -> top-k: the path shared by the GUI and the CLI."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwr_qt.imagefile import image_to_input
+from hwr_qt.ink import Ink, load_ink
+from hwr_qt.raster import render_ink
+from hwr_qt.recognizer import Prediction, Recognizer
+from hwr_qt.segment import Box, group_strokes, ink_box, split_candidates
+
+REJECTED_LABEL = "?"
+SPLIT_MARGIN = 0.15  # mean log-confidence a split must gain over reading the group whole
+
+INK_SUFFIXES = {".json", ".ink"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the recognizer read: the 28x28 input it saw and its ranked answers."""
+
+    model_input: np.ndarray  # float32 [28, 28]
+    probabilities: np.ndarray  # float32 [10], calibrated
+    top_k: list[Prediction]
+    not_digit: float | None = None  # the model's belief that this is no digit at all
+    rejected: bool = False
+
+    @property
+    def label(self) -> str:
+        """The digit, or "?" when the ink was rejected as not a digit."""
+        return REJECTED_LABEL if self.rejected else self.top_k[0].label
+
+    @property
+    def confidence(self) -> float:
+        return self.top_k[0].probability
+
+
+def read_inputs(recognizer: Recognizer, inputs: list[np.ndarray], k: int = 3) -> list[Reading]:
+    """Several model inputs in one inference call."""
+    probs, reject = recognizer.predict(np.stack(inputs))
+    out = []
+    for i, x in enumerate(inputs):
+        nd = None if reject is None else float(reject[i])
+        out.append(Reading(x, probs[i], recognizer.top_k_from(probs[i], k), nd,
+                           nd is not None and nd >= recognizer.reject_threshold))
+    return out
+
+
+def read_input(recognizer: Recognizer, model_input: np.ndarray, k: int = 3) -> Reading:
+    return read_inputs(recognizer, [model_input], k)[0]
+
+
+def read_ink(recognizer: Recognizer, ink: Ink, k: int = 3) -> Reading:
+    return read_input(recognizer, render_ink(ink), k)
+
+
+def is_ink_file(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in INK_SUFFIXES
+
+
+def read_file(recognizer: Recognizer, path: str | Path, k: int = 3) -> Reading:
+    """An ink (.json/.ink) or image file; raises InkError/ImageFileError/EmptyInputError."""
+    if is_ink_file(path):
+        return read_ink(recognizer, load_ink(path), k)
+    return read_input(recognizer, image_to_input(path), k)
+
+
+@dataclass(frozen=True)
+class CharReading:
+    """One character of a number: its ink, its box (ink coordinates) and its reading."""
+
+    ink: Ink
+    box: Box
+    reading: Reading
+
+    @property
+    def label(self) -> str:
+        return self.reading.label
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    chars: list[CharReading]
+
+    @property
+    def text(self) -> str:
+        return "".join(c.label for c in self.chars)
+
+    @property
+    def confidence(self) -> float:
+        """Probability that every digit is right (product of per-digit confidences)."""
+        if any(c.reading.rejected for c in self.chars):
+            return 0.0
+        return float(np.prod([c.reading.confidence for c in self.chars]))
+
+    @property
+    def rejected(self) -> bool:
+        return any(c.reading.rejected for c in self.chars)
+
+
+def _score(readings: list[Reading]) -> float:
+    """Mean log-probability that each piece is the digit it was read as."""
+    total = 0.0
+    for r in readings:
+        p = r.confidence * (1.0 - (r.not_digit or 0.0))
+        total += math.log(max(p, 1e-6))
+    return total / len(readings)
+
+
+def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
+    """Several digits in one drawing -> per-character readings, left to right.
+
+    A group wide enough to hold touching digits is also read as 2..n pieces cut at the
+    vertical-projection minima; the recognizer's confidence picks the reading.
+    """
+    chars: list[CharReading] = []
+    for group in group_strokes(ink):
+        options = [[group], *split_candidates(group)]
+        flat = [piece for option in options for piece in option]
+        readings = read_inputs(recognizer, [render_ink(p) for p in flat], k)
+        best, best_score, i = None, -math.inf, 0
+        for option in options:
+            rs = readings[i:i + len(option)]
+            i += len(option)
+            score = _score(rs) - (SPLIT_MARGIN if len(option) > 1 else 0.0)
+            if score > best_score:
+                best, best_score = list(zip(option, rs, strict=True)), score
+        chars += [CharReading(piece, ink_box(piece), r) for piece, r in best]
+    return NumberReading(chars)

@@ -1,0 +1,136 @@
+"""ONNX Runtime inference: load and check a digit model, return top-k predictions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwr_qt.preprocess import FIELD, PREPROCESSING_VERSION
+
+INPUT_NAME = "image"
+OUTPUT_NAME = "probabilities"
+REJECT_NAME = "not_digit"  # optional output [N,1]: probability that the ink is no digit
+LABELS = [str(d) for d in range(10)]
+
+
+class ModelError(Exception):
+    """The model is missing, unreadable or incompatible; the message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    label: str
+    probability: float
+
+
+class Recognizer:
+    """One ONNX Runtime session plus the model's metadata.
+
+    Probabilities are calibrated with the temperature stored by the export (softmax of
+    logits / T, computed from the softmax output), so "90 %" means right 9 times in 10.
+    """
+
+    def __init__(self, path: str | Path, *, calibrate: bool = True) -> None:
+        import onnxruntime as ort  # deferred: keeps `import hwr_qt...` light
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"model file not found: {self.path}")
+        opts = ort.SessionOptions()
+        # One thread: a single 28x28 image is faster without thread hand-offs, and the
+        # GUI thread stays the only busy one.
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        # Fatal only: every failure is raised (as ModelError or from run()) and reported by
+        # the caller; ORT's own error lines on stderr would only duplicate it.
+        opts.log_severity_level = 4
+        try:
+            self._session = ort.InferenceSession(str(self.path), sess_options=opts,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises several unrelated types
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ModelError(f"cannot load model {self.path.name}: {first[:200]}") from None
+        self._check_signature()
+        meta = self._session.get_modelmeta().custom_metadata_map
+        self.metadata: dict[str, str] = dict(meta)
+        self.labels = self._read_labels(meta)
+        version = meta.get("preprocessing_version")
+        if version != PREPROCESSING_VERSION:
+            raise ModelError(f"model {self.path.name} expects preprocessing version "
+                             f"{version or 'unknown'}, this app uses {PREPROCESSING_VERSION}")
+        try:
+            t = float(meta.get("temperature", "1")) if calibrate else 1.0
+        except ValueError:
+            t = 1.0
+        self.temperature = t if np.isfinite(t) and 0.05 <= t <= 20 else 1.0
+        self.has_reject = REJECT_NAME in {o.name for o in self._session.get_outputs()}
+        self._outputs = [OUTPUT_NAME] + ([REJECT_NAME] if self.has_reject else [])
+        try:
+            r = float(meta.get("reject_threshold", "0.5"))
+        except ValueError:
+            r = 0.5
+        self.reject_threshold = r if 0.0 < r < 1.0 else 0.5
+
+    def _check_signature(self) -> None:
+        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
+        if len(inputs) != 1 or inputs[0].name != INPUT_NAME:
+            raise ModelError(f"incompatible model: expected one input named '{INPUT_NAME}', "
+                             f"found {[i.name for i in inputs]}")
+        shape = inputs[0].shape
+        if inputs[0].type != "tensor(float)" or len(shape) != 4 or \
+                list(shape[1:]) != [FIELD, FIELD, 1]:
+            raise ModelError(f"incompatible model: input must be float [N,28,28,1], "
+                             f"found {inputs[0].type} {shape}")
+        names = [o.name for o in outputs]
+        if OUTPUT_NAME not in names:
+            raise ModelError(f"incompatible model: no output named '{OUTPUT_NAME}' "
+                             f"(found {names})")
+        out = outputs[names.index(OUTPUT_NAME)]
+        if len(out.shape) != 2 or out.shape[1] != len(LABELS):
+            raise ModelError(f"incompatible model: output must be [N,10], found {out.shape}")
+
+    @staticmethod
+    def _read_labels(meta: dict[str, str]) -> list[str]:
+        try:
+            labels = json.loads(meta["labels"])
+        except (KeyError, ValueError):
+            return list(LABELS)
+        if not (isinstance(labels, list) and len(labels) == len(LABELS)):
+            raise ModelError("incompatible model: its 'labels' metadata is not 10 labels")
+        return [str(x) for x in labels]
+
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """[N,28,28] or [28,28] float32 in 0..1 -> (calibrated [N,10], not-digit [N] or None).
+
+        The digit probabilities are conditional on the ink being a digit; models without
+        a ``not_digit`` output give None.
+        """
+        x = np.asarray(images, dtype=np.float32)
+        if x.ndim == 2:
+            x = x[None]
+        if x.shape[1:] != (FIELD, FIELD):
+            raise ValueError(f"expected [N,28,28] images, got {x.shape}")
+        outs = self._session.run(self._outputs, {INPUT_NAME: x[..., None]})
+        p = self._calibrate(outs[0])
+        return p, (outs[1][:, 0] if self.has_reject else None)
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """[N,28,28] or [28,28] float32 in 0..1 -> calibrated [N,10]."""
+        return self.predict(images)[0]
+
+    def _calibrate(self, p: np.ndarray) -> np.ndarray:
+        if self.temperature != 1.0:
+            logp = np.log(np.clip(p, 1e-12, 1.0)) / self.temperature
+            p = np.exp(logp - logp.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+        return p
+
+    def top_k(self, image: np.ndarray, k: int = 3) -> list[Prediction]:
+        return self.top_k_from(self.probabilities(image)[0], k)
+
+    def top_k_from(self, probs: np.ndarray, k: int) -> list[Prediction]:
+        order = np.argsort(-probs, kind="stable")[:max(1, min(k, len(probs)))]
+        return [Prediction(self.labels[i], float(probs[i])) for i in order]

@@ -1,0 +1,187 @@
+"""Split a drawing into characters, left to right.
+
+Strokes whose horizontal extents overlap belong together (a "4", "5" or "7" drawn in
+two strokes, in any order, is one character); small specks join their nearest
+neighbour. A group much wider than tall may be several touching digits, or several
+drawn in one stroke: ``split_candidates`` cuts it where the ink is thinnest in x
+(vertical projection), and the caller lets the recognizer pick the best candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwr_qt.ink import Ink, Point, Stroke
+
+OVERLAP = 0.25  # of the narrower box: x-overlap needed to belong together
+MIN_WIDTH = 0.15  # of the line height: a "1" is treated as at least this wide
+SPECK = 0.2  # of the line height: smaller groups are specks, not characters
+SPLIT_ASPECT = 1.15  # width / height above which a group may hold several digits
+DIGIT_ASPECT = 0.6  # typical digit width / height, to guess how many are touching
+
+
+@dataclass(frozen=True)
+class Box:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    def union(self, other: Box) -> Box:
+        return Box(min(self.x0, other.x0), min(self.y0, other.y0),
+                   max(self.x1, other.x1), max(self.y1, other.y1))
+
+
+def ink_box(ink: Ink) -> Box:
+    return Box(*ink.bounds())
+
+
+def _widened(b: Box, min_w: float) -> tuple[float, float]:
+    """x-extent of a box, widened about its centre to at least ``min_w``."""
+    if b.width >= min_w:
+        return b.x0, b.x1
+    c = (b.x0 + b.x1) / 2
+    return c - min_w / 2, c + min_w / 2
+
+
+def _belong_together(a: Box, b: Box, min_w: float) -> bool:
+    (a0, a1), (b0, b1) = _widened(a, min_w), _widened(b, min_w)
+    overlap = min(a1, b1) - max(a0, b0)
+    return overlap >= OVERLAP * min(a1 - a0, b1 - b0)
+
+
+def group_strokes(ink: Ink) -> list[Ink]:
+    """Characters of the drawing as separate Inks, ordered left to right."""
+    if ink.is_empty:
+        return []
+    line = ink_box(ink)
+    height = max(line.height, 1e-9)
+    min_w = MIN_WIDTH * height
+    groups: list[tuple[list[int], Box]] = [([i], Box(*s.bounds()))
+                                           for i, s in enumerate(ink.strokes)]
+    merged = True
+    while merged:  # merge until stable: a merge widens a box, which may reach another
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if _belong_together(groups[i][1], groups[j][1], min_w):
+                    groups[i] = (groups[i][0] + groups[j][0], groups[i][1].union(groups[j][1]))
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    groups = _absorb_specks(groups, SPECK * height)
+    groups.sort(key=lambda g: (g[1].x0 + g[1].x1) / 2)
+    return [ink.subset(sorted(idx)) for idx, _ in groups]
+
+
+def _absorb_specks(groups: list[tuple[list[int], Box]], speck: float
+                   ) -> list[tuple[list[int], Box]]:
+    """A dot or a short tick belongs to the nearest character (within a speck size)."""
+    big = [g for g in groups if max(g[1].width, g[1].height) >= speck]
+    if not big:
+        return groups
+    out = list(big)
+    for idx, box in groups:
+        if max(box.width, box.height) >= speck:
+            continue
+        cx = (box.x0 + box.x1) / 2
+        dist = [max(b.x0 - cx, cx - b.x1, 0.0) for _, b in out]
+        k = int(np.argmin(dist))
+        if dist[k] <= 2 * speck:
+            out[k] = (out[k][0] + idx, out[k][1].union(box))
+        else:
+            out.append((idx, box))
+    return out
+
+
+def column_profile(ink: Ink, x0: float, x1: float, bins: int) -> np.ndarray:
+    """Ink length per vertical column: the vertical projection of the strokes."""
+    profile = np.zeros(bins)
+    width = max(x1 - x0, 1e-9)
+    for s in ink.strokes:
+        xs = np.array([p.x for p in s.points])
+        ys = np.array([p.y for p in s.points])
+        if len(xs) == 1:
+            profile[min(int((xs[0] - x0) / width * bins), bins - 1)] += 1e-3
+            continue
+        seg = np.hypot(np.diff(xs), np.diff(ys))
+        steps = np.maximum(np.ceil(seg / (width / bins / 2)), 1).astype(int)
+        for xa, xb, length, n in zip(xs[:-1], xs[1:], seg, steps, strict=True):
+            t = (np.arange(n) + 0.5) / n
+            cols = np.clip(((xa + (xb - xa) * t - x0) / width * bins).astype(int), 0, bins - 1)
+            np.add.at(profile, cols, length / n)
+    return profile
+
+
+def cut_strokes(ink: Ink, cuts: list[float]) -> list[Ink]:
+    """Split the ink at vertical lines x = cut, cutting segments that cross them."""
+    edges = [-math.inf, *sorted(cuts), math.inf]
+    parts: list[list[Stroke]] = [[] for _ in range(len(edges) - 1)]
+
+    def piece(x: float) -> int:
+        for k in range(len(edges) - 1):
+            if x < edges[k + 1]:
+                return k
+        return len(edges) - 2
+
+    for s in ink.strokes:
+        current: list[Point] = [s.points[0]]
+        part = piece(s.points[0].x)
+        for a, b in zip(s.points, s.points[1:], strict=False):
+            target = piece(b.x)
+            while target != part:
+                # Cross the next cut line between a and b, closing the piece there.
+                step = 1 if target > part else -1
+                cx = edges[part + 1] if step == 1 else edges[part]
+                t = (cx - a.x) / (b.x - a.x) if b.x != a.x else 0.0
+                mid = Point(cx, a.y + (b.y - a.y) * t, a.pressure + (b.pressure - a.pressure) * t,
+                            a.t + (b.t - a.t) * t)
+                current.append(mid)
+                parts[part].append(Stroke(tuple(current)))
+                part += step
+                current = [mid]
+            current.append(b)
+        parts[part].append(Stroke(tuple(current)))
+    return [Ink(tuple(p)) for p in parts if p]
+
+
+def split_candidates(group: Ink, max_digits: int = 6) -> list[list[Ink]]:
+    """Ways to read a wide group as 2..n digits, cut where the projection is thinnest.
+
+    Returns [] for a group that is not wide enough to hold two digits.
+    """
+    box = ink_box(group)
+    if box.height <= 0 or box.width / box.height < SPLIT_ASPECT:
+        return []
+    bins = 120
+    profile = np.convolve(column_profile(group, box.x0, box.x1, bins),
+                          np.ones(5) / 5, mode="same")
+    guess = box.width / (DIGIT_ASPECT * box.height)
+    counts = sorted({n for n in (math.floor(guess), math.ceil(guess), round(guess) + 1, 2)
+                     if 2 <= n <= max_digits})
+    out = []
+    for n in counts:
+        cuts = []
+        for k in range(1, n):
+            centre = k * bins / n
+            lo, hi = int(centre - bins / n * 0.4), int(centre + bins / n * 0.4) + 1
+            lo, hi = max(lo, 1), min(hi, bins - 1)
+            col = lo + int(np.argmin(profile[lo:hi]))
+            cuts.append(box.x0 + (col + 0.5) / bins * box.width)
+        pieces = cut_strokes(group, cuts)
+        if len(pieces) == n:
+            out.append(pieces)
+    return out

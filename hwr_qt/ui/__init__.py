@@ -1,0 +1,1 @@
+"""Qt widgets. They display and forward input; recognition lives outside (``pipeline``)."""

@@ -1,0 +1,81 @@
+"""Persistent settings (QSettings, INI format everywhere) with validation.
+
+Every read is checked and clamped: a corrupt or hand-edited file gives defaults, never a
+crash.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+DEFAULTS = {"pen_width": 14, "top_k": 3, "live": True}
+LIMITS = {"pen_width": (4, 40), "top_k": (1, 10)}
+
+
+class Settings:
+    def __init__(self, path: str | None = None) -> None:
+        if path:
+            self._qs = QSettings(path, QSettings.Format.IniFormat)
+        else:
+            self._qs = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                                 "hwr-qt", "hwr-qt")
+
+    @property
+    def file_name(self) -> str:
+        return self._qs.fileName()
+
+    def _int(self, key: str) -> int:
+        lo, hi = LIMITS[key]
+        try:
+            value = int(str(self._qs.value(key, DEFAULTS[key])))
+        except (TypeError, ValueError):
+            return DEFAULTS[key]
+        return value if lo <= value <= hi else DEFAULTS[key]
+
+    @property
+    def pen_width(self) -> int:
+        return self._int("pen_width")
+
+    @pen_width.setter
+    def pen_width(self, value: int) -> None:
+        self._qs.setValue("pen_width", int(value))
+
+    @property
+    def top_k(self) -> int:
+        return self._int("top_k")
+
+    @top_k.setter
+    def top_k(self, value: int) -> None:
+        self._qs.setValue("top_k", int(value))
+
+    @property
+    def live(self) -> bool:
+        value = self._qs.value("live", DEFAULTS["live"])
+        if isinstance(value, bool):
+            return value
+        return str(value).strip().lower() not in {"false", "0", "no", "off"}
+
+    @live.setter
+    def live(self, value: bool) -> None:
+        self._qs.setValue("live", bool(value))
+
+    @property
+    def geometry(self) -> QByteArray | None:
+        value = self._qs.value("geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self._qs.setValue("geometry", value)
+
+    @property
+    def last_dir(self) -> str:
+        value = self._qs.value("last_dir", "")
+        return value if isinstance(value, str) else ""
+
+    @last_dir.setter
+    def last_dir(self, value: str) -> None:
+        self._qs.setValue("last_dir", value)
+
+    def sync(self) -> None:
+        self._qs.sync()

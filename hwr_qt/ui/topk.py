@@ -1,0 +1,160 @@
+"""The answer: the predicted digit shown large, and the top-k as labelled bars."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hwr_qt.pipeline import NumberReading
+from hwr_qt.recognizer import Prediction
+
+BAR_STEPS = 1000
+
+
+class TopKBars(QWidget):
+    """K rows of ``label | bar | percent``; rows beyond the answers are hidden."""
+
+    def __init__(self, k: int = 3, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._rows: list[tuple[QLabel, QProgressBar, QLabel]] = []
+        self._k = 0
+        self.set_k(k)
+
+    @property
+    def k(self) -> int:
+        return self._k
+
+    def set_k(self, k: int) -> None:
+        k = max(1, min(int(k), 10))
+        while len(self._rows) < k:
+            r = len(self._rows)
+            label, bar, pct = QLabel(), QProgressBar(), QLabel()
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setMinimumWidth(24)
+            bar.setRange(0, BAR_STEPS)
+            bar.setTextVisible(False)
+            bar.setFixedHeight(16)
+            pct.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            pct.setMinimumWidth(52)
+            for c, w in enumerate((label, bar, pct)):
+                self._grid.addWidget(w, r, c)
+            self._rows.append((label, bar, pct))
+        self._k = k
+        for i, row in enumerate(self._rows):
+            for w in row:
+                w.setVisible(i < k)
+        self.clear()
+
+    def clear(self) -> None:
+        for label, bar, pct in self._rows:
+            label.setText("–")
+            bar.setValue(0)
+            pct.setText("")
+
+    def set_predictions(self, predictions: list[Prediction]) -> None:
+        self.clear()
+        for (label, bar, pct), p in zip(self._rows[: self._k], predictions, strict=False):
+            label.setText(p.label)
+            bar.setValue(round(p.probability * BAR_STEPS))
+            pct.setText(f"{p.probability:.1%}")
+            bar.setAccessibleName(f"{p.label}: {p.probability:.1%}")
+
+    def values(self) -> list[tuple[str, float]]:
+        """(label, probability) of the visible, filled rows, for tests and accessibility."""
+        out = []
+        for label, bar, _ in self._rows[: self._k]:
+            if label.text() != "–":
+                out.append((label.text(), bar.value() / BAR_STEPS))
+        return out
+
+
+class AnswerView(QWidget):
+    """The big answer with its confidence, or a hint when there is nothing to read.
+
+    Several digits show as a row of buttons; clicking one emits ``charSelected`` so the
+    window can show that digit's top-k.
+    """
+
+    charSelected = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.answer = QLabel()
+        self.answer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._font = self.answer.font()
+        self._font.setPointSizeF(self._font.pointSizeF() * 4)
+        self._font.setBold(True)
+        self.answer.setFont(self._font)
+        self.answer.setMinimumHeight(80)
+        self.digits = QWidget()
+        self._digits_row = QHBoxLayout(self.digits)
+        self._digits_row.setContentsMargins(0, 0, 0, 0)
+        self._digits_row.setSpacing(2)
+        self.char_buttons: list[QToolButton] = []
+        self.detail = QLabel()
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.answer)
+        layout.addWidget(self.digits)
+        layout.addWidget(self.detail)
+        self.show_hint(self.tr("Draw a digit"))
+
+    def _set_buttons(self, labels: list[str]) -> None:
+        for b in self.char_buttons:
+            b.deleteLater()
+        self.char_buttons = []
+        font = self.answer.font()
+        font.setPointSizeF(self._font.pointSizeF() * (0.8 if len(labels) <= 4 else 0.5))
+        for i, text in enumerate(labels):
+            b = QToolButton()
+            b.setText(text)
+            b.setFont(font)
+            b.setCheckable(True)
+            b.setAutoRaise(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setToolTip(self.tr("Show the top-k of this character"))
+            b.clicked.connect(lambda _=False, i=i: self.select(i))
+            self._digits_row.addWidget(b)
+            self.char_buttons.append(b)
+        self.digits.setVisible(bool(labels))
+        self.answer.setVisible(not labels)
+
+    def select(self, index: int) -> None:
+        for i, b in enumerate(self.char_buttons):
+            b.setChecked(i == index)
+        self.charSelected.emit(index)
+
+    def show_hint(self, text: str) -> None:
+        self._set_buttons([])
+        self.answer.setText("")
+        self.detail.setText(text)
+
+    def show_number(self, number: NumberReading) -> None:
+        chars = number.chars
+        if len(chars) == 1:
+            self._set_buttons([])
+            reading = chars[0].reading
+            self.answer.setText(reading.label)
+            self.detail.setText(self.tr("Not a digit") if reading.rejected else
+                                self.tr("{0:.1%} confident").format(reading.confidence))
+            return
+        self._set_buttons([c.label for c in chars])
+        self.answer.setText(number.text)
+        if number.rejected:
+            self.detail.setText(self.tr("{0} characters; \"?\" is not a digit")
+                                .format(len(chars)))
+        else:
+            self.detail.setText(self.tr("{0} digits, {1:.1%} confident (all digits right)")
+                                .format(len(chars), number.confidence))

@@ -1,0 +1,50 @@
+"""Shared fixtures. GUI tests run on Qt's offscreen platform; no screen is needed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from hwr_qt.resources import default_model_path  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """$HWR_MNIST_DIR, or a skip with the reason (a failure when HWR_REQUIRE_MNIST=1, as in CI)."""
+    env = os.environ.get("HWR_MNIST_DIR")
+    path = Path(env) if env else None
+    if path is None or not (path / "t10k-images-idx3-ubyte.gz").is_file():
+        reason = (f"MNIST not found: set HWR_MNIST_DIR to the folder with the IDX .gz files "
+                  f"(now {env!r})")
+        if os.environ.get("HWR_REQUIRE_MNIST") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    path = default_model_path()
+    assert path.is_file(), f"the bundled model is missing: {path}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def recognizer(model_path):
+    from hwr_qt.recognizer import Recognizer
+
+    return Recognizer(model_path)
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir):
+    """(images uint8 [10000,28,28], labels) of the MNIST test split."""
+    from training.mnist import load_test_set
+
+    return load_test_set(mnist_dir)

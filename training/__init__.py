@@ -1,0 +1,1 @@
+"""Training the digit model (Keras). Imports hwr_qt for preprocessing; never the reverse."""
