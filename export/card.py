@@ -60,11 +60,13 @@ def render_markdown(card: dict) -> str:
     if rej:
         lines += ["", "## Rejection (\"not a digit\")", "",
                   f"Output `not_digit` >= {rej['threshold']:.3f} rejects the ink. Chosen on "
-                  "held-out data: training-split validation digits (clean and augmented) and "
+                  "held-out data: validation digits (clean, augmented, re-drawn as pen ink) and "
                   "generated negatives from a seed not used in training.", "",
                   "| held-out set | rejected |", "|---|---|",
                   f"| validation digits | {rej['held_out_digits_rejected']:.2%} |",
                   f"| augmented validation digits | {rej['augmented_digits_rejected']:.2%} |",
+                  f"| validation digits re-drawn as pen ink | "
+                  f"{rej.get('drawn_digits_rejected', float('nan')):.2%} |",
                   f"| MNIST test digits | {rej['mnist_test_rejected']:.2%} |",
                   f"| generated negatives | {rej['held_out_negatives_rejected']:.2%} |"]
         lines += [f"| negatives: {k} | {v:.2%} |"

@@ -26,6 +26,7 @@ from hwr_qt import __version__
 from hwr_qt.preprocess import PREPROCESSING_VERSION, normalize_batch
 from hwr_qt.recognizer import INPUT_NAME, LABELS, OUTPUT_NAME, REJECT_NAME
 from training.augment import augment_batch
+from training.drawn import drawn_batch, trace_all
 from training.mnist import MnistError, load_mnist
 from training.negatives import negative_images
 from training.train import NEGATIVE_POOL_SEED, split_indices
@@ -35,6 +36,7 @@ TOLERANCE = 1e-4
 DEFAULT_OUT = Path("resources/models/digits.onnx")
 MAX_FALSE_REJECT = 0.005  # on held-out (clean and augmented) digits, when picking the threshold
 MIN_REJECT_THRESHOLD = 0.5
+DRAWN_VAL = 2000  # validation digits traced and re-drawn as pen ink for the threshold
 
 
 class ExportError(Exception):
@@ -168,7 +170,8 @@ def export(model_dir: Path, out: Path, data_dir: str | None, verify_count: int =
         print(f"rejection threshold {rejection['threshold']:.3f}: "
               f"{rejection['held_out_negatives_rejected']:.2%} of held-out negatives rejected, "
               f"{rejection['held_out_digits_rejected']:.2%} of held-out digits "
-              f"({rejection['augmented_digits_rejected']:.2%} of augmented ones), "
+              f"({rejection['augmented_digits_rejected']:.2%} of augmented, "
+              f"{rejection['drawn_digits_rejected']:.2%} of re-drawn ones), "
               f"{rejection['mnist_test_rejected']:.2%} of MNIST test", flush=True)
     confusion = np.zeros((10, 10), np.int64)
     np.add.at(confusion, (y_test, pred), 1)
@@ -228,22 +231,26 @@ def measure_rejection(raw: bytes, data, val_idx: np.ndarray, seed: int) -> dict:
     x_val_u8 = data.x_train[val_idx]
     clean = normalize_batch(x_val_u8.astype(np.float32) / 255)
     augmented = augment_batch(x_val_u8, np.random.default_rng(seed + 7))
+    drawn = drawn_batch(trace_all(x_val_u8[:DRAWN_VAL]), np.random.default_rng(seed + 8))
     negatives, kinds = negative_images(3000, seed + NEGATIVE_POOL_SEED + 1)
     s_clean = run_onnx_both(raw, clean[..., None])[1]
     s_aug = run_onnx_both(raw, augmented[..., None])[1]
+    s_drawn = run_onnx_both(raw, drawn[..., None])[1]
     s_neg = run_onnx_both(raw, negatives[..., None])[1]
-    threshold = choose_reject_threshold(np.concatenate([s_clean, s_aug]))
+    digits = np.concatenate([s_clean, s_aug, s_drawn])
+    threshold = choose_reject_threshold(digits)
     kinds_arr = np.array(kinds)
     return {
         "threshold": threshold,
         "held_out_digits_rejected": float((s_clean >= threshold).mean()),
         "augmented_digits_rejected": float((s_aug >= threshold).mean()),
+        "drawn_digits_rejected": float((s_drawn >= threshold).mean()),
         "held_out_negatives_rejected": float((s_neg >= threshold).mean()),
         "negatives_rejected_by_kind": {k: float((s_neg[kinds_arr == k] >= threshold).mean())
                                        for k in sorted(set(kinds))},
         "mnist_test_rejected": 0.0,  # filled in by the caller
         "trade_off": [{"threshold": t,
-                       "digits_rejected": float((np.concatenate([s_clean, s_aug]) >= t).mean()),
+                       "digits_rejected": float((digits >= t).mean()),
                        "negatives_rejected": float((s_neg >= t).mean())}
                       for t in (0.1, 0.3, 0.5, 0.7, 0.9, 0.97)],
     }
@@ -251,7 +258,7 @@ def measure_rejection(raw: bytes, data, val_idx: np.ndarray, seed: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m export", description=__doc__.splitlines()[0])
-    p.add_argument("--model-dir", type=Path, default=Path("build/train/default"),
+    p.add_argument("--model-dir", type=Path, default=Path("runs/default"),
                    help="folder with model.keras and training.json (default: %(default)s)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="default: %(default)s")
     p.add_argument("--data-dir", help="MNIST folder (default: $HWR_MNIST_DIR)")

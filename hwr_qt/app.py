@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import ctypes.util
+import ctypes
 import os
 import sys
 import tempfile
@@ -15,6 +15,16 @@ from hwr_qt.resources import default_model_path, resource_path
 SMOKE_SAMPLE = ("samples/seven.json", "7")
 
 
+def has_library(soname: str) -> bool:
+    """Whether the dynamic loader finds ``soname`` as Qt will (a bundle's copy included:
+    ``ctypes.util.find_library`` only searches the system)."""
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
+
+
 def platform_problem() -> str | None:
     """Why Qt would abort on this Linux desktop, said plainly, before Qt gets to abort."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
@@ -22,7 +32,7 @@ def platform_problem() -> str | None:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         return ("no display found (DISPLAY/WAYLAND_DISPLAY unset); on a headless machine "
                 "use QT_QPA_PLATFORM=offscreen, or use 'hwr-qt recognize FILE'")
-    if not os.environ.get("WAYLAND_DISPLAY") and ctypes.util.find_library("xcb-cursor") is None:
+    if not os.environ.get("WAYLAND_DISPLAY") and not has_library("libxcb-cursor.so.0"):
         return ("Qt's X11 plugin needs libxcb-cursor0: install it (Debian/Ubuntu: "
                 "sudo apt install libxcb-cursor0; Fedora: sudo dnf install xcb-util-cursor)")
     return None
@@ -61,11 +71,23 @@ def run_gui(argv: list[str]) -> int:
     icon = resource_path("icons/hwr-qt.png")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+    model_path = args.model or default_model_path()
+    if args.smoke_test or args.quit_after_show:
+        # Unattended: a model error must be a message and an exit code, not a modal
+        # dialog waiting for a click that never comes.
+        from hwr_qt.recognizer import ModelError, Recognizer
+
+        try:
+            Recognizer(model_path)
+        except ModelError as e:
+            print(f"smoke test: FAILED, {e}", file=sys.stderr)
+            return 2
     settings_path = args.settings
     if args.smoke_test and not settings_path:
         # A smoke test must neither read nor change the user's settings.
         settings_path = str(Path(tempfile.mkdtemp(prefix="hwr-qt-")) / "smoke.ini")
-    window = MainWindow(Settings(settings_path), args.model or default_model_path())
+    window = MainWindow(Settings(settings_path), model_path)
+    install_excepthook(window)
     window.show()
     if args.smoke_test:
         return smoke_test(app, window)
@@ -73,6 +95,25 @@ def run_gui(argv: list[str]) -> int:
         app.processEvents()
         return 0 if window.recognizer is not None else 2
     return app.exec()
+
+
+def install_excepthook(window) -> None:
+    """A bug in a slot must not vanish into a terminal nobody watches, nor kill the app
+    and the drawing with it: log the traceback and tell the user in one line."""
+    import traceback
+
+    from PySide6.QtWidgets import QMessageBox
+
+    def hook(kind, value, tb) -> None:
+        traceback.print_exception(kind, value, tb)
+        if issubclass(kind, KeyboardInterrupt):
+            window.close()
+            return
+        QMessageBox.warning(window, "hwr-qt: unexpected error",
+                            f"{kind.__name__}: {value}\n\nYour drawing is kept. Details were "
+                            "printed to the terminal; please report them.")
+
+    sys.excepthook = hook
 
 
 def smoke_test(app, window) -> int:

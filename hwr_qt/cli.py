@@ -1,4 +1,7 @@
-"""``hwr-qt recognize FILE...``: read the digit in ink (.json/.ink) and image files.
+"""``hwr-qt recognize FILE...``: read the digits in ink (.json/.ink) and image files.
+
+An ink file may hold a whole number ("2026"): it is segmented into characters, and
+``--json`` gives the ``text`` plus a ``digits`` list; an image is read as one digit.
 
 Exit status: 0 all files read, 1 some file failed (the others are still read), 2 usage
 or model error. Every failure is one line on stderr (or a JSON ``error`` object).
@@ -17,7 +20,7 @@ import numpy as np
 
 from hwr_qt.imagefile import ImageFileError
 from hwr_qt.ink import InkError
-from hwr_qt.pipeline import is_ink_file, read_file
+from hwr_qt.pipeline import NumberReading, is_ink_file, read_file_number
 from hwr_qt.preprocess import FIELD, EmptyInputError
 from hwr_qt.recognizer import LABELS, ModelError, Recognizer
 from hwr_qt.resources import default_model_path
@@ -129,7 +132,7 @@ def main(argv: list[str]) -> int:
             try:
                 if not is_ink_file(name):
                     _ensure_qt_app()
-                reading = read_file(recognizer, name, args.top_k)
+                number = read_file_number(recognizer, name, args.top_k)
             except FILE_ERRORS as e:
                 failed = True
                 if args.json:
@@ -137,16 +140,38 @@ def main(argv: list[str]) -> int:
                 else:
                     print(f"hwr-qt: {name}: {_one_line(e)}", file=sys.stderr, flush=True)
                 continue
-            if args.json:
-                rows = [{"label": p.label, "p": round(p.probability, 6)}
-                        for p in reading.top_k]
-                print(json.dumps({"file": name, "label": reading.label, "top_k": rows}),
-                      flush=True)
-            else:
-                best = ", ".join(f"{p.label} {p.probability:.1%}" for p in reading.top_k)
-                print(f"{name}: {reading.label} ({reading.confidence:.1%})  "
-                      f"top-{args.top_k}: {best}", flush=True)
+            print(_json_line(name, number) if args.json else _text_line(name, number, args.top_k),
+                  flush=True)
     return 1 if failed else 0
+
+
+def _rows(top_k) -> list[dict]:
+    return [{"label": p.label, "p": round(p.probability, 6)} for p in top_k]
+
+
+def _json_line(name: str, number: NumberReading) -> str:
+    first = number.chars[0].reading
+    obj: dict = {"file": name, "label": number.text, "text": number.text,
+                 "confidence": round(number.confidence, 6)}
+    if len(number.chars) == 1:
+        obj["top_k"] = _rows(first.top_k)
+        obj["rejected"] = first.rejected
+    obj["digits"] = [{"label": c.label, "rejected": c.reading.rejected,
+                      "not_digit": None if c.reading.not_digit is None
+                      else round(c.reading.not_digit, 6),
+                      "box": [round(v, 2) for v in (c.box.x0, c.box.y0, c.box.x1, c.box.y1)],
+                      "top_k": _rows(c.reading.top_k)} for c in number.chars]
+    return json.dumps(obj)
+
+
+def _text_line(name: str, number: NumberReading, k: int) -> str:
+    if len(number.chars) == 1:
+        r = number.chars[0].reading
+        best = ", ".join(f"{p.label} {p.probability:.1%}" for p in r.top_k)
+        verdict = "not a digit" if r.rejected else f"{r.confidence:.1%}"
+        return f"{name}: {r.label} ({verdict})  top-{k}: {best}"
+    digits = ", ".join(f"{c.label} {c.reading.confidence:.1%}" for c in number.chars)
+    return f"{name}: {number.text} ({number.confidence:.1%})  digits: {digits}"
 
 
 if __name__ == "__main__":

@@ -15,7 +15,10 @@ from hwr_qt.recognizer import Prediction, Recognizer
 from hwr_qt.segment import Box, group_strokes, ink_box, split_candidates
 
 REJECTED_LABEL = "?"
-SPLIT_MARGIN = 0.15  # mean log-confidence a split must gain over reading the group whole
+SPLIT_MARGIN = 0.1  # mean log-confidence each extra piece must gain
+WIDE = 1.3  # width/height above which a single digit becomes unlikely (MNIST: 0.05-1.1)
+MIN_PIECE_HEIGHT = 0.45  # of the group's height: shorter pieces are ligatures, not digits
+CROSSING_PENALTY = 1.0  # per extra stroke crossing of a cut: digits meet at one joint
 
 INK_SUFFIXES = {".json", ".ink"}
 
@@ -103,13 +106,15 @@ class NumberReading:
         return any(c.reading.rejected for c in self.chars)
 
 
-def _score(readings: list[Reading]) -> float:
-    """Mean log-probability that each piece is the digit it was read as."""
+def _score(readings: list[Reading], boxes: list[Box]) -> float:
+    """Mean log-probability that each piece is the digit it was read as, times a prior
+    that digits are not much wider than tall (the model reads a squashed "22" as a "2")."""
     total = 0.0
-    for r in readings:
+    for r, b in zip(readings, boxes, strict=True):
         p = r.confidence * (1.0 - (r.not_digit or 0.0))
-        total += math.log(max(p, 1e-6))
-    return total / len(readings)
+        aspect = b.width / max(b.height, 1e-9)
+        total += math.log(max(p, 1e-6)) - max(0.0, (aspect - WIDE) / 0.25) ** 2
+    return total / len(readings) - SPLIT_MARGIN * (len(readings) - 1)
 
 
 def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
@@ -120,15 +125,26 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     """
     chars: list[CharReading] = []
     for group in group_strokes(ink):
-        options = [[group], *split_candidates(group)]
-        flat = [piece for option in options for piece in option]
+        height = ink_box(group).height
+        options = [([group], 0)] + [
+            (o.pieces, o.extra_crossings) for o in split_candidates(group)
+            if all(ink_box(p).height >= MIN_PIECE_HEIGHT * height for p in o.pieces)]
+        flat = [piece for option, _ in options for piece in option]
         readings = read_inputs(recognizer, [render_ink(p) for p in flat], k)
         best, best_score, i = None, -math.inf, 0
-        for option in options:
+        for option, extra in options:
             rs = readings[i:i + len(option)]
             i += len(option)
-            score = _score(rs) - (SPLIT_MARGIN if len(option) > 1 else 0.0)
+            score = _score(rs, [ink_box(p) for p in option]) - CROSSING_PENALTY * extra
             if score > best_score:
                 best, best_score = list(zip(option, rs, strict=True)), score
         chars += [CharReading(piece, ink_box(piece), r) for piece, r in best]
     return NumberReading(chars)
+
+
+def read_file_number(recognizer: Recognizer, path: str | Path, k: int = 3) -> NumberReading:
+    """Ink files may hold several digits; an image file is read as one digit."""
+    if is_ink_file(path):
+        return read_number(recognizer, load_ink(path), k)
+    reading = read_input(recognizer, image_to_input(path), k)
+    return NumberReading([CharReading(Ink(), Box(0, 0, 0, 0), reading)])

@@ -65,15 +65,15 @@ def render_patch(ink: Ink, pen_width: float = PEN_WIDTH) -> np.ndarray:
 
 def _draw_stroke(painter: QPainter, stroke: Stroke, to_px, pen_width: float) -> None:
     pts = stroke.points
+    q = [to_px(p.x, p.y) for p in pts]
     white = QColor(255, 255, 255)
     # Compare at model scale: a tiny drawing (scale 0) maps distinct points to one pixel.
-    px = [(q.x(), q.y()) for q in (to_px(p.x, p.y) for p in pts)]
-    if all(q == px[0] for q in px):
+    if all(v == q[0] for v in q):
         # A dot: a filled disc, since a zero-length line draws nothing on some engines.
         r = pen_width * pressure_factor(pts[0].pressure) / 2
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(white))
-        painter.drawEllipse(to_px(pts[0].x, pts[0].y), r, r)
+        painter.drawEllipse(q[0], r, r)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         return
     pen = QPen(white, pen_width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
@@ -81,17 +81,15 @@ def _draw_stroke(painter: QPainter, stroke: Stroke, to_px, pen_width: float) -> 
     if all(p.pressure == pts[0].pressure for p in pts):
         # Constant width: one path, so overlapping segments do not darken the joints.
         pen.setWidthF(pen_width * pressure_factor(pts[0].pressure))
-        path = QPainterPath(to_px(pts[0].x, pts[0].y))
-        for p in pts[1:]:
-            path.lineTo(to_px(p.x, p.y))
+        path = QPainterPath(q[0])
+        for v in q[1:]:
+            path.lineTo(v)
         painter.strokePath(path, pen)
         return
-    prev = pts[0]
-    for p in pts[1:]:
-        pen.setWidthF(pen_width * pressure_factor((prev.pressure + p.pressure) / 2))
+    for i in range(1, len(pts)):
+        pen.setWidthF(pen_width * pressure_factor((pts[i - 1].pressure + pts[i].pressure) / 2))
         painter.setPen(pen)
-        painter.drawLine(to_px(prev.x, prev.y), to_px(p.x, p.y))
-        prev = p
+        painter.drawLine(q[i - 1], q[i])
 
 
 def render_ink(ink: Ink, pen_width: float = PEN_WIDTH) -> np.ndarray:

@@ -17,9 +17,12 @@ import numpy as np
 from hwr_qt.ink import Ink, Point, Stroke
 
 OVERLAP = 0.25  # of the narrower box: x-overlap needed to belong together
-MIN_WIDTH = 0.15  # of the line height: a "1" is treated as at least this wide
+MIN_WIDTH = 0.08  # of the line height: a "1" is treated as at least this wide
 SPECK = 0.2  # of the line height: smaller groups are specks, not characters
-SPLIT_ASPECT = 1.15  # width / height above which a group may hold several digits
+DESLANT = False
+MAX_STROKES = 300
+TOUCH = 0.06  # of the line height: an end this close to another stroke joins it (a "4")
+SPLIT_ASPECT = 1.0  # width / height above which a group may hold several digits ("10")
 DIGIT_ASPECT = 0.6  # typical digit width / height, to guess how many are touching
 
 
@@ -61,21 +64,53 @@ def _belong_together(a: Box, b: Box, min_w: float) -> bool:
     return overlap >= OVERLAP * min(a1 - a0, b1 - b0)
 
 
+def estimate_slant(ink: Ink) -> float:
+    """The writing's slant dx/dy (positive: leaning right), from its steep segments."""
+    slopes, weights = [], []
+    for s in ink.strokes:
+        for a, b in zip(s.points, s.points[1:], strict=False):
+            dx, dy = b.x - a.x, b.y - a.y
+            if abs(dy) > abs(dx) and dy != 0:
+                slopes.append(dx / dy)
+                weights.append(math.hypot(dx, dy))
+    if not slopes or sum(weights) <= 0:
+        return 0.0
+    order = np.argsort(slopes)
+    cum = np.cumsum(np.asarray(weights)[order])
+    median = float(np.asarray(slopes)[order][np.searchsorted(cum, cum[-1] / 2)])
+    return float(np.clip(-median, -0.6, 0.6))  # y grows down: a "/" lean has dx/dy < 0
+
+
+def _deslanted_box(stroke: Stroke, slant: float, y_mid: float) -> Box:
+    xs = [p.x + slant * (p.y - y_mid) for p in stroke.points]
+    ys = [p.y for p in stroke.points]
+    return Box(min(xs), min(ys), max(xs), max(ys))
+
+
 def group_strokes(ink: Ink) -> list[Ink]:
-    """Characters of the drawing as separate Inks, ordered left to right."""
+    """Characters of the drawing as separate Inks, ordered left to right.
+
+    Boxes are compared after undoing the writing's slant: in slanted handwriting the
+    boxes of neighbouring upright digits overlap, those of deslanted ones do not.
+    """
     if ink.is_empty:
         return []
+    if len(ink.strokes) > MAX_STROKES:
+        return [ink]  # no number has this many strokes; keep the cost bounded
     line = ink_box(ink)
     height = max(line.height, 1e-9)
     min_w = MIN_WIDTH * height
-    groups: list[tuple[list[int], Box]] = [([i], Box(*s.bounds()))
+    slant, y_mid = (estimate_slant(ink) if DESLANT else 0.0), (line.y0 + line.y1) / 2
+    groups: list[tuple[list[int], Box]] = [([i], _deslanted_box(s, slant, y_mid))
                                            for i, s in enumerate(ink.strokes)]
+    touch = _touching_pairs(ink, TOUCH * height)
     merged = True
     while merged:  # merge until stable: a merge widens a box, which may reach another
         merged = False
         for i in range(len(groups)):
             for j in range(i + 1, len(groups)):
-                if _belong_together(groups[i][1], groups[j][1], min_w):
+                if _belong_together(groups[i][1], groups[j][1], min_w) or any(
+                        (a, b) in touch for a in groups[i][0] for b in groups[j][0]):
                     groups[i] = (groups[i][0] + groups[j][0], groups[i][1].union(groups[j][1]))
                     del groups[j]
                     merged = True
@@ -85,6 +120,32 @@ def group_strokes(ink: Ink) -> list[Ink]:
     groups = _absorb_specks(groups, SPECK * height)
     groups.sort(key=lambda g: (g[1].x0 + g[1].x1) / 2)
     return [ink.subset(sorted(idx)) for idx, _ in groups]
+
+
+def _touching_pairs(ink: Ink, reach: float) -> set[tuple[int, int]]:
+    """Stroke pairs where one stroke's end lies within ``reach`` of the other's middle.
+
+    The crossbar of a "4" ending on its upright, or a "5"'s flag on its body, is joined
+    this way even when their boxes barely overlap.
+    """
+    pts = [np.array([(p.x, p.y) for p in s.points]) for s in ink.strokes]
+    lo = np.array([p.min(axis=0) for p in pts]) - reach
+    hi = np.array([p.max(axis=0) for p in pts]) + reach
+    pairs: set[tuple[int, int]] = set()
+    for i, a in enumerate(pts):
+        for j, b in enumerate(pts):
+            if i == j or (lo[i] > hi[j]).any() or (lo[j] > hi[i]).any():
+                continue
+            # An end of a meeting b away from b's own ends: a T or L junction. Two digits
+            # whose ends merely come close (a "1" beside a "7") do not count.
+            b_ends = b[[0, -1]]
+            for e in a[[0, -1]]:
+                d = np.hypot(b[:, 0] - e[0], b[:, 1] - e[1])
+                k = int(np.argmin(d))
+                if d[k] <= reach and np.hypot(*(b_ends - b[k]).T).min() > reach:
+                    pairs.update({(i, j), (j, i)})
+                    break
+    return pairs
 
 
 def _absorb_specks(groups: list[tuple[list[int], Box]], speck: float
@@ -158,30 +219,67 @@ def cut_strokes(ink: Ink, cuts: list[float]) -> list[Ink]:
     return [Ink(tuple(p)) for p in parts if p]
 
 
-def split_candidates(group: Ink, max_digits: int = 6) -> list[list[Ink]]:
+def _local_minima(profile: np.ndarray, lo: int, hi: int, count: int) -> list[int]:
+    """Up to ``count`` lowest local minima of profile[lo:hi], lowest first."""
+    idx = [i for i in range(max(lo, 1), min(hi, len(profile) - 1))
+           if profile[i] <= profile[i - 1] and profile[i] <= profile[i + 1]]
+    idx.sort(key=lambda i: profile[i])
+    chosen: list[int] = []
+    for i in idx:  # skip minima on the same flat valley
+        if all(abs(i - j) > 3 for j in chosen):
+            chosen.append(i)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def crossings(ink: Ink, x: float) -> int:
+    """How many times the strokes cross the vertical line at ``x``."""
+    n = 0
+    for s in ink.strokes:
+        side = np.sign([p.x - x for p in s.points])
+        side = side[side != 0]  # a point on the line is neither side
+        n += int(np.count_nonzero(side[1:] != side[:-1]))
+    return n
+
+
+@dataclass(frozen=True)
+class Split:
+    pieces: list[Ink]
+    extra_crossings: int  # beyond one per cut: a cut through a loop's body, not a joint
+
+
+def split_candidates(group: Ink, max_digits: int = 6) -> list[Split]:
     """Ways to read a wide group as 2..n digits, cut where the projection is thinnest.
 
-    Returns [] for a group that is not wide enough to hold two digits.
+    Two-digit candidates try the three deepest valleys anywhere but the edges (a "1"
+    touching a "0" meets it at a third of the width); more digits cut near evenly spaced
+    positions. Returns [] for a group that is not wide enough to hold two digits.
     """
     box = ink_box(group)
     if box.height <= 0 or box.width / box.height < SPLIT_ASPECT:
         return []
     bins = 120
     profile = np.convolve(column_profile(group, box.x0, box.x1, bins),
-                          np.ones(5) / 5, mode="same")
+                          np.ones(3) / 3, mode="same")
+    to_x = lambda col: box.x0 + (col + 0.5) / bins * box.width  # noqa: E731
+    cut_sets = [[to_x(c)] for c in _local_minima(profile, int(bins * 0.12),
+                                                 int(bins * 0.88), 3)]
     guess = box.width / (DIGIT_ASPECT * box.height)
-    counts = sorted({n for n in (math.floor(guess), math.ceil(guess), round(guess) + 1, 2)
-                     if 2 <= n <= max_digits})
-    out = []
-    for n in counts:
+    for n in sorted({math.floor(guess), math.ceil(guess), round(guess) + 1}):
+        if not 3 <= n <= max_digits:
+            continue
         cuts = []
         for k in range(1, n):
             centre = k * bins / n
-            lo, hi = int(centre - bins / n * 0.4), int(centre + bins / n * 0.4) + 1
-            lo, hi = max(lo, 1), min(hi, bins - 1)
-            col = lo + int(np.argmin(profile[lo:hi]))
-            cuts.append(box.x0 + (col + 0.5) / bins * box.width)
+            lo = max(int(centre - bins / n * 0.5), 1)
+            hi = min(int(centre + bins / n * 0.5) + 1, bins - 1)
+            cuts.append(to_x(lo + int(np.argmin(profile[lo:hi]))))
+        cut_sets.append(cuts)
+    out = []
+    for cuts in cut_sets:
         pieces = cut_strokes(group, cuts)
-        if len(pieces) == n:
-            out.append(pieces)
+        if len(pieces) == len(cuts) + 1:
+            extra = sum(max(0, crossings(group, c) - 1) for c in cuts)
+            out.append(Split(pieces, extra))
     return out

@@ -179,7 +179,9 @@ def test_json_top_k_rows(capfd, tmp_path, good, k):
     assert rc == 0 and err == [] and len(out) == 2
     for line, path in zip(out, [good, image], strict=True):
         row = json.loads(line)
-        assert set(row) == {"file", "label", "top_k"} and row["file"] == str(path)
+        assert {"file", "label", "text", "top_k", "digits", "rejected"} <= set(row)
+        assert row["file"] == str(path) and row["text"] == row["label"]
+        assert len(row["digits"]) == 1 and row["digits"][0]["top_k"] == row["top_k"]
         top = row["top_k"]
         assert len(top) == k and all(set(r) == {"label", "p"} for r in top)
         labels = [r["label"] for r in top]

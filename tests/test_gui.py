@@ -255,3 +255,49 @@ def test_loaded_ink_is_scaled_to_the_canvas(window):
     window.canvas.set_ink(tiny)
     x0, y0, x1, y1 = window.canvas.ink.bounds()
     assert y1 - y0 > window.canvas.height() / 2
+
+
+def _draw_number(window, text: str) -> None:
+    from inkshapes import number
+
+    ink = number(text, scale=1.6)
+    x0, y0, _, _ = ink.bounds()
+    for stroke in ink.strokes:
+        drag(window.canvas, [(p.x - x0 + 20, p.y - y0 + 60) for p in stroke.points])
+
+
+def test_multi_digit_number_is_shown_with_boxes(window, qtbot):
+    _draw_number(window, "42")
+    assert window.last_number.text == "42"
+    assert [b.text() for b in window.answer.char_buttons] == ["4", "2"]
+    assert "2 digits" in window.answer.detail.text()
+    assert len(window.canvas._boxes) == 2
+    assert [label for _, label in window.canvas._boxes] == ["4", "2"]
+    assert window.bars.values()[0][0] == "4"  # the first digit is selected
+
+    first_input = window.preview.shown.copy()
+    qtbot.mouseClick(window.answer.char_buttons[1], Qt.MouseButton.LeftButton)
+    assert window.answer.char_buttons[1].isChecked()
+    assert not window.answer.char_buttons[0].isChecked()
+    assert window.bars.values()[0][0] == "2"
+    assert window.last_reading.label == "2"
+    assert (window.preview.shown != first_input).any()
+
+
+def test_undo_back_to_one_digit_drops_the_boxes(window):
+    _draw_number(window, "71")
+    assert window.last_number.text == "71"
+    window.undo_action.trigger()
+    assert window.last_number.text == "7"
+    assert window.canvas._boxes == [] and window.answer.char_buttons == []
+    assert window.answer.answer.text() == "7"
+
+
+def test_scribble_is_not_a_digit(window):
+    assert window.recognizer.has_reject, "the bundled model has a not-a-digit output"
+    cx, cy = canvas_centre(window)
+    zigzag = [(cx - 100 + 200 * (i % 2), cy - 100 + 12 * i) for i in range(17)]
+    drag(window.canvas, zigzag)
+    assert window.last_reading.rejected
+    assert window.answer.answer.text() == "?"
+    assert window.answer.detail.text() == "Not a digit"

@@ -28,7 +28,8 @@ def tiny(tmp_path_factory, mnist_dir):
 
     root = tmp_path_factory.mktemp("tiny")
     recipe = Recipe(arch="default", epochs=1, batch_size=64, optimizer="adam",
-                    learning_rate=2e-3, augment=True, negatives=60, seed=3, val_size=500,
+                    learning_rate=2e-3, augment=True, negatives=60, drawn=0.3, seed=3,
+                    val_size=500,
                     limit=300)
     record = train(recipe, data_dir=str(mnist_dir), out=root / "m", verbose=0)
     onnx_path = root / "x" / "digits.onnx"
@@ -245,7 +246,8 @@ def test_train_reports_bad_data_dir(tmp_path):
     from training.train import Recipe, train
 
     recipe = Recipe(arch="seed", epochs=1, batch_size=8, optimizer="adadelta",
-                    learning_rate=1.0, augment=False, negatives=0, seed=0, val_size=10,
+                    learning_rate=1.0, augment=False, negatives=0, drawn=0.0, seed=0,
+                    val_size=10,
                     limit=20)
     with pytest.raises(MnistError):
         train(recipe, data_dir=str(tmp_path / "missing"), out=tmp_path / "out", verbose=0)
@@ -260,3 +262,23 @@ def test_train_cli_reports_bad_data_dir(tmp_path, capsys):
                  "--epochs", "1", "--limit", "10"]) == 2
     assert "error:" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_drawn_digits_are_rendered_pen_ink(mnist_test):
+    from training.drawn import drawn_batch, restyle, trace_all
+
+    images, _ = mnist_test
+    templates = trace_all(images[:20])
+    assert all(len(t) >= 1 for t in templates)
+    a = drawn_batch(templates, np.random.default_rng(4))
+    b = drawn_batch(templates, np.random.default_rng(4))
+    assert a.shape == (20, 28, 28) and a.dtype == np.float32
+    assert np.array_equal(a, b)  # seeded
+    assert a.min() >= 0 and a.max() <= 1 and (a.reshape(20, -1).max(1) > 0.9).all()
+    # The rendering resembles the source digit (same strokes, re-drawn).
+    src = images[:20].reshape(20, -1).astype(np.float64)
+    got = a.reshape(20, -1).astype(np.float64)
+    cos = (src * got).sum(1) / np.linalg.norm(src, axis=1) / np.linalg.norm(got, axis=1)
+    assert np.median(cos) > 0.6
+    ink = restyle(templates[0], np.random.default_rng(0))
+    assert len(ink.strokes) == len(templates[0])

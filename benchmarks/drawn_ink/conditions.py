@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from benchmarks.drawn_ink.strokes import arrays_to_ink, ink_to_arrays
 from hwr_qt.ink import Ink
+from training.trace import arrays_to_ink, ink_to_arrays
 
 CANVAS = 400.0  # the seed app's square drawing area, screen pixels
 MARGIN = 4.0  # keep ink this far inside the canvas edge (a user cannot draw outside it)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from benchmarks.drawn_ink.strokes import skeleton_strokes
+from benchmarks.drawn_ink.conditions import DrawStyle, random_style
 from hwr_qt.preprocess import resize
+from training.trace import skeleton_strokes
 
 NEGATIVE_TAG = 0x6E6567B7  # mixed into every negative seed; arbitrary, benchmark-only
 KINDS = ("scribble", "blob", "line", "letter")
@@ -43,12 +45,15 @@ def _zigzag(rng: np.random.Generator) -> Template:
 
 
 def _curls(rng: np.random.Generator) -> Template:
-    """A run of 4-8 overlapping loops (a prolate cycloid), wobbling across the box."""
-    loops = rng.uniform(4, 8)
+    """A run of 3-6 loops (a prolate cycloid) along a wavy line, like a spring or "eeee"
+    scribbled over; spaced wide enough to stay loops, not a blob, at model scale."""
+    loops = rng.uniform(3, 6)
     t = np.linspace(0, 2 * np.pi * loops, int(40 * loops))
-    r = rng.uniform(3.5, 6.0)
-    x = t / t[-1] * BOX + r * np.cos(t + np.pi) + r
-    y = r * np.sin(t) * rng.uniform(0.8, 1.4) + 2.0 * np.sin(t / t[-1] * rng.uniform(1, 4))
+    r = rng.uniform(2.5, 4.5)
+    u = t / t[-1]
+    x = u * 1.6 * BOX + r * np.cos(t + np.pi) + r
+    y = r * np.sin(t) * rng.uniform(0.8, 1.4) + rng.uniform(3, 6) * np.sin(
+        np.pi * u * rng.uniform(1, 3) + rng.uniform(0, np.pi))
     return [np.column_stack([x, y])]
 
 
@@ -111,7 +116,7 @@ def blob(rng: np.random.Generator) -> Template:
 def line(rng: np.random.Generator) -> Template:
     """One long, slightly bowed line: horizontal-ish, or diagonal at least 40 deg from
     vertical (a near-vertical line is a fair "1")."""
-    from_vertical = rng.uniform(70, 90) if rng.random() < 0.5 else rng.uniform(40, 70)
+    from_vertical = rng.uniform(70, 90) if rng.random() < 0.5 else rng.uniform(45, 70)
     a = math.radians(from_vertical) * (1 if rng.random() < 0.5 else -1)
     t = np.linspace(0, 1, 30)
     bow = rng.uniform(-0.05, 0.05) * BOX * np.sin(np.pi * t)
@@ -123,14 +128,28 @@ def line(rng: np.random.Generator) -> Template:
 
 # --- letters -------------------------------------------------------------------------
 
+_APP: list[object] = []  # the GUI application, once made, kept alive for the process
+
+
+def ensure_gui_app() -> None:
+    """Fonts (letters, sheet captions) need a GUI application; make one if none exists.
+
+    A QApplication, not a bare QGuiApplication: widget code (e.g. GUI tests in the same
+    pytest process) reuses whatever instance exists and needs the widget kind.
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    if QCoreApplication.instance() is None:
+        _APP.append(QApplication([]))
+
+
 def font_families() -> list[str]:
     """Installed font families usable for letters ([] if none: letters are skipped)."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QFontDatabase, QGuiApplication
+    from PySide6.QtGui import QFontDatabase
 
-    if QGuiApplication.instance() is None:
-        # Fonts need a GUI application; kept alive for the process, like the app's own.
-        font_families._app = QGuiApplication([])  # type: ignore[attr-defined]
+    ensure_gui_app()
     fams = QFontDatabase.families()
     preferred = [f for f in fams if f.startswith("DejaVu") and "Math" not in f]
     return preferred or [f for f in fams if "Math" not in f and "Symbol" not in f]
@@ -173,6 +192,13 @@ def letter(rng: np.random.Generator, families: list[str]) -> tuple[Template, str
     fam = families[int(rng.integers(len(families)))]
     img = letter_image(ch, fam, bold=bool(rng.random() < 0.6), italic=bool(rng.random() < 0.3))
     return skeleton_strokes(img), ch
+
+
+def negative_style(kind: str, rng: np.random.Generator) -> DrawStyle:
+    """The mixed drawing style; lines keep their angle (a slant or turn could stand a
+    diagonal up into a fair "1")."""
+    style = random_style(rng)
+    return replace(style, slant=0.0, rotation_deg=0.0) if kind == "line" else style
 
 
 # --- all of them ---------------------------------------------------------------------

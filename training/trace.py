@@ -3,7 +3,8 @@
 The image is enlarged (``UPSAMPLE``x, linear) and lightly blurred before thresholding so
 the skeleton follows the stroke's centre line instead of the 28x28 pixel staircase; the
 traced points are mapped back to the original pixel grid (x right, y down, pixel centres
-at integer coordinates). Pure numpy + scipy.ndimage; no Qt.
+at integer coordinates). Pure numpy + scipy.ndimage; no Qt. Training draws "pen" digits
+from these strokes (``training.drawn``); the drawn-ink benchmark draws its test digits.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from hwr_qt.preprocess import resize
 
 UPSAMPLE = 3
 THRESHOLD = 0.4  # fraction of 255 (of the peak for faint images) that counts as ink
+MIN_COVERAGE = 0.8  # share of the ink's intensity the mask must hold (else lower the level)
 SPUR_LENGTH = 2.0  # original pixels: branches from a junction to an end shorter than this go
+BRIDGE_LENGTH = 3.0  # original pixels: junctions closer than this are one crossing
 MIN_COMPONENT = 1.5  # original pixels: isolated bits shorter than this are specks, not ink
 SMOOTH_WINDOW = 5  # upsampled pixels (~1.7 original px) of moving average
 STEP = 0.5  # original pixels between resampled points
-MAX_TURN_DEG = 110.0  # at a junction, continue a stroke through it if it turns less
+MAX_TURN_DEG = 110.0  # at a junction, smooth continuations (turning less) are paired first
 BLOB_RADIUS = 2.2  # original px: ink this far inside the outline is a filled loop...
 BLOB_RELATIVE = 1.6  # ...if also this many times the digit's typical stroke half-width
-BLOB_MAX_SIZE = 8.0  # original px: and compact (a thick bar is a bold stroke, not a blob)
+BLOB_MAX_SIZE = 10.5  # original px: and compact (a thick bar is a bold stroke, not a blob)
 BLOB_MIN_FILL = 0.2  # core area / its bbox side squared: round cores only
 
 # Neighbour offsets (drow, dcol) in Zhang–Suen order P2..P9: N, NE, E, SE, S, SW, W, NW.
@@ -40,12 +43,17 @@ def binarize(img: np.ndarray, threshold: float = THRESHOLD,
     peak = float(a.max()) if a.size else 0.0
     if not peak > 0.0:
         return np.zeros((a.shape[0] * upsample, a.shape[1] * upsample), bool)
-    # Faint digits (peak well below 255) are thresholded relative to their own peak.
-    level = threshold * min(255.0, peak)
     if upsample > 1:
         a = resize(a, a.shape[0] * upsample, a.shape[1] * upsample).astype(np.float64)
         a = ndimage.gaussian_filter(a, sigma=0.5 * upsample)
-    return a > level
+    # Faint or hair-thin digits lose whole strokes at the usual level (the blur lowers a
+    # 1-px line's peak): lower it until the mask holds most of the ink.
+    total = float(a.sum())
+    for level in (threshold, threshold * 0.6, threshold * 0.35):
+        mask = a > level * min(255.0, peak)
+        if float(a[mask].sum()) >= MIN_COVERAGE * total:
+            break
+    return mask
 
 
 def zhang_suen(mask: np.ndarray) -> np.ndarray:
@@ -92,7 +100,8 @@ def punch_blobs(mask: np.ndarray, upsample: int = UPSAMPLE) -> np.ndarray:
     for i, sl in enumerate(ndimage.find_objects(labels), start=1):
         side = max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start)
         region = labels[sl] == i
-        if side / upsample <= BLOB_MAX_SIZE and region.sum() >= BLOB_MIN_FILL * side**2:
+        if 1.0 <= side / upsample <= BLOB_MAX_SIZE and \
+                region.sum() >= BLOB_MIN_FILL * side**2:
             out[sl][region] = False
     return out
 
@@ -193,6 +202,30 @@ def _segments(skel: np.ndarray) -> tuple[list[_Segment], dict[int, str]]:
     return segs, kind
 
 
+def _contract(segs: list[_Segment], kind: dict[int, str], bridge: float) -> list[_Segment]:
+    """Merge junctions joined by a short segment into one node: thinning splits an "X"
+    crossing (the middle of an "8", the bar of a "7" or "4") into two "T"s."""
+    parent = {n: n for n in kind}
+
+    def find(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    keep = []
+    for s in segs:
+        if kind.get(s.a) == "junction" and kind.get(s.b) == "junction" \
+                and s.length() < bridge:
+            parent[find(s.a)] = find(s.b)
+        else:
+            keep.append(s)
+    for s in keep:
+        if s.a >= 0:
+            s.a, s.b = find(s.a), find(s.b)
+    return keep
+
+
 def _prune(segs: list[_Segment], kind: dict[int, str], spur: float,
            min_len: float) -> list[_Segment]:
     """Drop short spurs (end -> junction) and specks, but never the last piece of ink."""
@@ -255,12 +288,13 @@ def _chain(segs: list[_Segment], reach: float) -> list[tuple[np.ndarray, bool]]:
                 # Opposite directions (cos -1) mean going straight through the junction.
                 pairs.append((float(dirs[ends[x]] @ dirs[ends[y]]), ends[x], ends[y]))
         pairs.sort(key=lambda t: t[0])
-        for c, u, v in pairs:
-            if c > cos_limit:
-                break
-            if u in partner or v in partner:
-                continue
-            partner[u], partner[v] = v, u
+        # First the smooth continuations; then any two ends still free at this node are
+        # joined anyway (a sharp corner is still one pen movement), so at most one stroke
+        # starts or ends here: as few strokes as the skeleton allows.
+        smooth = [t for t in pairs if t[0] <= cos_limit]
+        for _, u, v in smooth + pairs:
+            if u not in partner and v not in partner:
+                partner[u], partner[v] = v, u
 
     out: list[tuple[np.ndarray, bool]] = []
     done: set[int] = set()
@@ -298,6 +332,39 @@ def _chain(segs: list[_Segment], reach: float) -> list[tuple[np.ndarray, bool]]:
                 pieces, closed = walk(i, 0)
                 out.append((np.concatenate(pieces), closed))
     return out
+
+
+def _splice_loops(chains: list[tuple[np.ndarray, bool]],
+                  reach: float) -> list[tuple[np.ndarray, bool]]:
+    """Draw a closed loop as part of a stroke it touches (within ``reach``): the tail and
+    loop of a "6", or a "0" whose overlapping ends made a second small loop, are one pen
+    movement, not a loop plus a separate line."""
+    chains = list(chains)
+    merged = True
+    while merged:
+        merged = False
+        for ci, (loop, closed) in enumerate(chains):
+            if not closed:
+                continue
+            best = None
+            for ai, (other, _) in enumerate(chains):
+                if ai == ci:
+                    continue
+                d = np.hypot(*(other[:, None, :] - loop[None, :, :]).transpose(2, 0, 1))
+                i, k = np.unravel_index(int(np.argmin(d)), d.shape)
+                if d[i, k] <= reach and (best is None or d[i, k] < best[0]):
+                    best = (float(d[i, k]), ai, int(i), int(k))
+            if best is None:
+                continue
+            _, ai, i, k = best
+            other, other_closed = chains[ai]
+            core = loop[:-1] if np.array_equal(loop[0], loop[-1]) else loop
+            ring = np.concatenate([np.roll(core, -k, axis=0), core[k:k + 1]])
+            chains[ai] = (np.concatenate([other[:i + 1], ring, other[i:]]), other_closed)
+            del chains[ci]
+            merged = True
+            break
+    return chains
 
 
 def _smooth_resample(p: np.ndarray, closed: bool, window: int, step: float) -> np.ndarray:
@@ -346,8 +413,9 @@ def skeleton_strokes(img: np.ndarray, *, threshold: float = THRESHOLD,
     if not skel.any():
         return []
     segs, kind = _segments(skel)
+    segs = _contract(segs, kind, BRIDGE_LENGTH * upsample)
     segs = _prune(segs, kind, spur * upsample, MIN_COMPONENT * upsample)
-    chains = _chain(segs, reach=2.0 * upsample)
+    chains = _splice_loops(_chain(segs, reach=2.0 * upsample), reach=2.0 * upsample)
     strokes = []
     for rc, closed in chains:
         xy = (rc[:, ::-1] + 0.5) / upsample - 0.5  # (row, col) upsampled -> (x, y) original

@@ -1,0 +1,107 @@
+"""Segmentation of a drawing into characters, and reading whole numbers."""
+
+from __future__ import annotations
+
+import pytest
+from inkshapes import digit, joined, number
+
+from hwr_qt.ink import Ink, Point, Stroke
+from hwr_qt.pipeline import read_number
+from hwr_qt.segment import crossings, cut_strokes, group_strokes, split_candidates
+
+
+def labels_of(groups: list[Ink]) -> list[int]:
+    return [len(g.strokes) for g in groups]
+
+
+def test_two_stroke_four_is_one_character():
+    assert len(group_strokes(Ink(tuple(digit("4"))))) == 1
+
+
+def test_second_stroke_drawn_later_still_joins_its_digit():
+    four = digit("4")
+    one = digit("1", x=120)
+    # Order: 4's first stroke, then the 1, then the 4's second stroke.
+    ink = Ink((four[0], *one, four[1]))
+    groups = group_strokes(ink)
+    assert len(groups) == 2
+    assert set(groups[0].strokes) == set(four)
+    assert groups[1].strokes == tuple(one)
+
+
+def test_eleven_is_two_digits():
+    ink = Ink((*digit("1"), *digit("1", x=40)))
+    assert len(group_strokes(ink)) == 2
+
+
+def test_groups_are_ordered_left_to_right_whatever_the_drawing_order():
+    ink = Ink((*digit("7", x=200), *digit("0"), *digit("4", x=100)))
+    groups = group_strokes(ink)
+    centres = [(g.bounds()[0] + g.bounds()[2]) / 2 for g in groups]
+    assert len(groups) == 3 and centres == sorted(centres)
+
+
+def test_a_speck_joins_its_neighbour():
+    speck = Stroke((Point(30, -20), Point(31, -19)))
+    ink = Ink((*digit("1"), speck, *digit("0", x=80)))
+    assert labels_of(group_strokes(ink)) == [2, 1]
+
+
+def test_cut_through_a_loop_counts_extra_crossings():
+    loop = Ink(tuple(digit("0")))
+    assert crossings(loop, 30.0) == 2
+    assert crossings(loop, 200.0) == 0
+
+
+def test_cut_strokes_splits_a_crossing_stroke():
+    ink = Ink((Stroke((Point(0, 0), Point(100, 0))),))
+    left, right = cut_strokes(ink, [40.0])
+    assert left.bounds()[2] == pytest.approx(40) and right.bounds()[0] == pytest.approx(40)
+    assert left.point_count + right.point_count == 4  # the cut point is shared
+
+
+def test_wide_group_gets_split_candidates_narrow_does_not():
+    one_stroke_11 = Ink((Stroke(tuple(Point(x, y) for x, y in
+                                      [(0, 0), (0, 100), (60, 100), (120, 100), (120, 0)])),))
+    cands = split_candidates(one_stroke_11)
+    assert any(len(c.pieces) == 2 and c.extra_crossings == 0 for c in cands)
+    assert split_candidates(Ink(tuple(digit("1")))) == []
+
+
+@pytest.mark.parametrize("text", ["42", "2017", "1147", "70"])
+def test_read_number(recognizer, text):
+    reading = read_number(recognizer, number(text))
+    assert reading.text == text
+    assert 0.0 < reading.confidence <= 1.0
+    assert reading.confidence == pytest.approx(
+        float(__import__("numpy").prod([c.reading.confidence for c in reading.chars])))
+
+
+@pytest.mark.parametrize("text", ["20", "70", "22", "202"])
+def test_digits_in_one_continuous_stroke_are_split(recognizer, text):
+    ink = joined(text)
+    assert len(ink.strokes) == 1 and len(group_strokes(ink)) == 1
+    assert read_number(recognizer, ink).text == text
+
+
+@pytest.mark.parametrize("text", ["20", "47", "70"])
+def test_touching_separate_strokes_stay_separate_digits(recognizer, text):
+    ink = number(text, gap=-6)  # boxes overlap a little, as in hurried writing
+    assert len(group_strokes(ink)) == len(text)
+    assert read_number(recognizer, ink).text == text
+
+
+def test_one_digit_number_is_not_split(recognizer):
+    for label in "0247":
+        reading = read_number(recognizer, Ink(tuple(digit(label, scale=1.5))))
+        assert reading.text == label
+
+
+def test_rejected_character_shows_as_question_mark(recognizer):
+    from hwr_qt.ink import Ink as _Ink
+
+    zigzag = Stroke(tuple(Point(200 + 60 * (i % 2), 8 * i) for i in range(13)))
+    ink = _Ink((*digit("4"), zigzag))
+    reading = read_number(recognizer, ink)
+    assert reading.text == "4?"
+    assert reading.rejected and reading.confidence == 0.0
