@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from hwr_qt.ink import load_ink  # noqa: E402
-from hwr_qt.pipeline import read_ink  # noqa: E402
+from hwr_qt.ink import Ink, Point, Stroke, load_ink  # noqa: E402
+from hwr_qt.pipeline import read_ink, read_number  # noqa: E402
 from hwr_qt.preprocess import FIELD  # noqa: E402
 from hwr_qt.raster import qimage_to_array, render_ink  # noqa: E402
 from hwr_qt.recognizer import Recognizer  # noqa: E402
@@ -105,12 +105,24 @@ def main() -> None:
     t_model = timeit(lambda: rec.probabilities(x), n)
     t_render = timeit(lambda: render_ink(ink), n)
     t_naive = timeit(lambda: rec.probabilities(naive_input(ink)), n)
+    # A four-digit number: the sample digits side by side, read with segmentation.
+    parts = [load_ink(resource_path(f"samples/{d}.json")) for d in ("four", "one", "seven",
+                                                                      "zero")]
+    strokes = []
+    for i, part in enumerate(parts):
+        x0 = part.bounds()[0]
+        strokes += [Stroke(tuple(Point(p.x - x0 + 200 * i, p.y) for p in s.points))
+                    for s in part.strokes]
+    number = Ink(tuple(strokes))
+    t_number = timeit(lambda: read_number(rec, number, 3), max(n // 4, 50))
     print(f"pen-up -> top-k (render + preprocess + inference): median {ms(t_full):.3f} ms "
           f"(p90 {np.percentile(t_full, 90) * 1e3:.3f} ms, n={n})")
     print(f"  render + centre only:                        median {ms(t_render):.3f} ms")
     print(f"  model-only inference (onnxruntime, 1 image): median {ms(t_model):.3f} ms")
     print(f"  baseline, naive seed-style pipeline:          median {ms(t_naive):.3f} ms "
           f"(ours is {ms(t_naive) / ms(t_full):.2f}x its speed)")
+    print(f"pen-up -> 4-digit number (segment + read):      median {ms(t_number):.3f} ms "
+          f"(read as {read_number(rec, number).text})")
 
     runs = 5 if args.quick else 11
     times, peaks = cold_start(runs)

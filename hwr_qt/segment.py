@@ -19,7 +19,7 @@ from hwr_qt.ink import Ink, Point, Stroke
 OVERLAP = 0.25  # of the narrower box: x-overlap needed to belong together
 MIN_WIDTH = 0.08  # of the line height: a "1" is treated as at least this wide
 SPECK = 0.2  # of the line height: smaller groups are specks, not characters
-DESLANT = False
+DESLANT = True  # compare boxes with the writing's slant undone
 MAX_STROKES = 300
 TOUCH = 0.06  # of the line height: an end this close to another stroke joins it (a "4")
 SPLIT_ASPECT = 1.0  # width / height above which a group may hold several digits ("10")
@@ -70,7 +70,9 @@ def estimate_slant(ink: Ink) -> float:
     for s in ink.strokes:
         for a, b in zip(s.points, s.points[1:], strict=False):
             dx, dy = b.x - a.x, b.y - a.y
-            if abs(dy) > abs(dx) and dy != 0:
+            # Near-vertical strokes only (within 20 degrees): the diagonal of a 7 or a 4
+            # is part of the digit's shape, not the writer's slant.
+            if dy != 0 and abs(dx) < 0.36 * abs(dy):
                 slopes.append(dx / dy)
                 weights.append(math.hypot(dx, dy))
     if not slopes or sum(weights) <= 0:
