@@ -41,8 +41,12 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
 
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
     """ECE with equal-width confidence bins (Guo et al. 2017)."""
-    conf = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
+    return ece_from_confidence(probs.max(axis=1), probs.argmax(axis=1) == labels, bins)
+
+
+def ece_from_confidence(conf: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """ECE from top-1 confidences and whether each top-1 answer was right."""
+    conf, correct = np.asarray(conf, float), np.asarray(correct, bool)
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):

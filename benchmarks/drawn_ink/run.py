@@ -271,6 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
          f"{100 * ref_top1:6.2f}", "", "", ""],
     ])
 
+    from export.calibration import ece_from_confidence
+
+    print(f"calibration on drawn ink (mixed): ECE of the top-1 confidence "
+          f"{100 * ece_from_confidence(np.array(mix.ours_conf), np.array(mix.ours_top1)):.2f} %"
+          f" (mean confidence {100 * np.mean(mix.ours_conf):.2f} %, accuracy "
+          f"{100 * np.mean(mix.ours_top1):.2f} %)")
+
     # (3) numbers.
     nn = max(0, min(args.numbers, n // 2 if n >= 8 else 0))
     num_inks: list[Ink] = []

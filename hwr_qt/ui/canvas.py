@@ -227,10 +227,12 @@ class InkCanvas(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.hint)
         if self._boxes:
             box_pen = QPen(QColor(40, 120, 220), 1.5, Qt.PenStyle.DashLine)
+            r = self._pen_width / 2 + 2  # the boxes hold centre lines; the ink is wider
             for rect, label in self._boxes:
+                outer = rect.adjusted(-r, -r, r, r)
                 painter.setPen(box_pen)
-                painter.drawRect(rect)
-                painter.drawText(rect.topLeft() + QPointF(3, -4), label)
+                painter.drawRect(outer)
+                painter.drawText(outer.topLeft() + QPointF(3, -4), label)
         painter.end()
 
 
