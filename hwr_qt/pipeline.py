@@ -16,8 +16,9 @@ from hwr_qt.segment import Box, group_strokes, ink_box, split_candidates
 
 REJECTED_LABEL = "?"
 SPLIT_MARGIN = 0.1  # mean log-confidence each extra piece must gain
-WIDE = 1.3  # width/height above which a single digit becomes unlikely (MNIST: 0.05-1.1)
-MIN_PIECE_HEIGHT = 0.45  # of the group's height: shorter pieces are ligatures, not digits
+WIDE_CAP = 1.5  # the most that width alone may cost a reading
+WIDE = 1.6  # width/height beyond which one digit is unlikely (hasty wide zeros reach ~1.5)
+MIN_PIECE_HEIGHT = 0.6  # of the group's height: shorter pieces are ligatures, not digits
 CROSSING_PENALTY = 1.0  # per extra stroke crossing of a cut: digits meet at one joint
 
 INK_SUFFIXES = {".json", ".ink"}
@@ -113,7 +114,7 @@ def _score(readings: list[Reading], boxes: list[Box]) -> float:
     for r, b in zip(readings, boxes, strict=True):
         p = r.confidence * (1.0 - (r.not_digit or 0.0))
         aspect = b.width / max(b.height, 1e-9)
-        total += math.log(max(p, 1e-6)) - max(0.0, (aspect - WIDE) / 0.25) ** 2
+        total += math.log(max(p, 1e-6)) - min(max(0.0, (aspect - WIDE) / 0.25) ** 2, WIDE_CAP)
     return total / len(readings) - SPLIT_MARGIN * (len(readings) - 1)
 
 

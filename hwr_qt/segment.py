@@ -18,7 +18,9 @@ from hwr_qt.ink import Ink, Point, Stroke
 
 OVERLAP = 0.25  # of the narrower box: x-overlap needed to belong together
 MIN_WIDTH = 0.08  # of the line height: a "1" is treated as at least this wide
-SPECK = 0.2  # of the line height: smaller groups are specks, not characters
+SPECK = 0.3  # of the line height: smaller groups are specks, not characters
+FLAG = 0.2  # of the line height: flatter strokes in the upper half are flags (a "5")
+ATTACH = 0.4  # of the line height: how far a speck or flag may be from its character
 DESLANT = True  # compare boxes with the writing's slant undone
 MAX_STROKES = 300
 TOUCH = 0.06  # of the line height: an end this close to another stroke joins it (a "4")
@@ -119,7 +121,7 @@ def group_strokes(ink: Ink) -> list[Ink]:
                     break
             if merged:
                 break
-    groups = _absorb_specks(groups, SPECK * height)
+    groups = _absorb_specks(groups, height, line.y0)
     groups.sort(key=lambda g: (g[1].x0 + g[1].x1) / 2)
     return [ink.subset(sorted(idx)) for idx, _ in groups]
 
@@ -150,20 +152,30 @@ def _touching_pairs(ink: Ink, reach: float) -> set[tuple[int, int]]:
     return pairs
 
 
-def _absorb_specks(groups: list[tuple[list[int], Box]], speck: float
+def _absorb_specks(groups: list[tuple[list[int], Box]], height: float, top: float
                    ) -> list[tuple[list[int], Box]]:
-    """A dot or a short tick belongs to the nearest character (within a speck size)."""
-    big = [g for g in groups if max(g[1].width, g[1].height) >= speck]
+    """Pieces that cannot be a digit on their own join the nearest character.
+
+    Specks (a dot, a short tick) and flags (a flat stroke in the upper half of the line,
+    like the top bar of a "5" drawn apart from its body) go to the character whose box
+    is horizontally nearest, if it is close enough.
+    """
+    speck = SPECK * height
+
+    def is_piece(b: Box) -> bool:
+        flag = b.height < FLAG * height and (b.y0 + b.y1) / 2 < top + height / 2
+        return max(b.width, b.height) < speck or flag
+
+    big = [g for g in groups if not is_piece(g[1])]
     if not big:
         return groups
     out = list(big)
     for idx, box in groups:
-        if max(box.width, box.height) >= speck:
+        if not is_piece(box):
             continue
-        cx = (box.x0 + box.x1) / 2
-        dist = [max(b.x0 - cx, cx - b.x1, 0.0) for _, b in out]
-        k = int(np.argmin(dist))
-        if dist[k] <= 2 * speck:
+        gaps = [max(b.x0 - box.x1, box.x0 - b.x1, 0.0) for _, b in out]
+        k = int(np.argmin(gaps))
+        if gaps[k] <= ATTACH * height:
             out[k] = (out[k][0] + idx, out[k][1].union(box))
         else:
             out.append((idx, box))
