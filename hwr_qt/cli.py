@@ -20,7 +20,7 @@ import numpy as np
 
 from hwr_qt.imagefile import ImageFileError
 from hwr_qt.ink import InkError
-from hwr_qt.pipeline import NumberReading, is_ink_file, read_file_number
+from hwr_qt.pipeline import NumberReading, is_ink_file, read_file
 from hwr_qt.preprocess import FIELD, EmptyInputError
 from hwr_qt.recognizer import LABELS, ModelError, Recognizer
 from hwr_qt.resources import default_model_path
@@ -132,7 +132,7 @@ def main(argv: list[str]) -> int:
             try:
                 if not is_ink_file(name):
                     _ensure_qt_app()
-                number = read_file_number(recognizer, name, args.top_k)
+                number = read_file(recognizer, name, args.top_k)
             except FILE_ERRORS as e:
                 failed = True
                 if args.json:

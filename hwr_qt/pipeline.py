@@ -1,4 +1,8 @@
-"""Ink or image file -> model input -> top-k: the path shared by the GUI and the CLI."""
+"""Ink or image file -> model input -> top-k: the path shared by the GUI and the CLI.
+
+``read_ink`` reads one digit; ``read_number`` segments a drawing into characters
+(``hwr_qt.segment``) and reads each, choosing between candidate splits by confidence.
+"""
 
 from __future__ import annotations
 
@@ -65,13 +69,6 @@ def read_ink(recognizer: Recognizer, ink: Ink, k: int = 3) -> Reading:
 
 def is_ink_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in INK_SUFFIXES
-
-
-def read_file(recognizer: Recognizer, path: str | Path, k: int = 3) -> Reading:
-    """An ink (.json/.ink) or image file; raises InkError/ImageFileError/EmptyInputError."""
-    if is_ink_file(path):
-        return read_ink(recognizer, load_ink(path), k)
-    return read_input(recognizer, image_to_input(path), k)
 
 
 @dataclass(frozen=True)
@@ -143,8 +140,9 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     return NumberReading(chars)
 
 
-def read_file_number(recognizer: Recognizer, path: str | Path, k: int = 3) -> NumberReading:
-    """Ink files may hold several digits; an image file is read as one digit."""
+def read_file(recognizer: Recognizer, path: str | Path, k: int = 3) -> NumberReading:
+    """An ink (.json/.ink) file, which may hold several digits, or an image file, read as
+    one digit. Raises InkError/ImageFileError/EmptyInputError."""
     if is_ink_file(path):
         return read_number(recognizer, load_ink(path), k)
     reading = read_input(recognizer, image_to_input(path), k)

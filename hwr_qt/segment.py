@@ -1,10 +1,12 @@
 """Split a drawing into characters, left to right.
 
-Strokes whose horizontal extents overlap belong together (a "4", "5" or "7" drawn in
-two strokes, in any order, is one character); small specks join their nearest
-neighbour. A group much wider than tall may be several touching digits, or several
-drawn in one stroke: ``split_candidates`` cuts it where the ink is thinnest in x
-(vertical projection), and the caller lets the recognizer pick the best candidate.
+Strokes belong to one character when their horizontal extents overlap (compared with
+the writing's slant undone) or when one ends on the other's middle (the crossbar of a
+"4" meeting its upright): a "4", "5" or "7" drawn in two strokes, in any order, is one
+character. Specks and flags (the detached top bar of a "5") join their nearest
+neighbour. A group wide enough to hold several touching digits, or digits drawn in one
+stroke, gets ``split_candidates``: cuts where the ink is thinnest in x (vertical
+projection); ``hwr_qt.pipeline.read_number`` lets the recognizer pick among them.
 """
 
 from __future__ import annotations

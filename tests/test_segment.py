@@ -105,3 +105,13 @@ def test_rejected_character_shows_as_question_mark(recognizer):
     reading = read_number(recognizer, ink)
     assert reading.text == "4?"
     assert reading.rejected and reading.confidence == 0.0
+
+
+def test_detached_flag_of_a_five_joins_it_not_its_neighbour():
+    body = Stroke(tuple(Point(x, y) for x, y in
+                        [(20, 10), (5, 45), (40, 50), (45, 80), (25, 100), (0, 95)]))
+    flag = Stroke((Point(48, 8), Point(88, 9)))  # beside the body's top, no x-overlap
+    one = digit("1", x=130)
+    groups = group_strokes(Ink((body, *one, flag)))
+    assert len(groups) == 2
+    assert set(groups[0].strokes) == {body, flag}
