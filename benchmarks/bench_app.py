@@ -25,10 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.drawn_ink.conditions import CANVAS  # noqa: E402
+from benchmarks.drawn_ink.naive import naive_input  # noqa: E402
 from hwr_qt.ink import Ink, Point, Stroke, load_ink  # noqa: E402
 from hwr_qt.pipeline import read_ink, read_number  # noqa: E402
-from hwr_qt.preprocess import FIELD  # noqa: E402
-from hwr_qt.raster import qimage_to_array, render_ink  # noqa: E402
+from hwr_qt.raster import render_ink  # noqa: E402
 from hwr_qt.recognizer import Recognizer  # noqa: E402
 from hwr_qt.resources import default_model_path, resource_path  # noqa: E402
 
@@ -44,27 +45,13 @@ def timeit(fn, repeat: int, warmup: int = 50) -> list[float]:
     return out
 
 
-def naive_input(ink, size: int = 280):
-    """The seed's way: draw at screen size, shrink the whole canvas to 28x28."""
-    from PySide6.QtCore import QPointF, Qt
-    from PySide6.QtGui import QImage, QPainter, QPen
-
-    img = QImage(size, size, QImage.Format.Format_Grayscale8)
-    img.fill(0)
-    p = QPainter(img)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setPen(QPen(Qt.GlobalColor.white, 18, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+def on_screen(ink: Ink, size: float = CANVAS, fill: float = 0.8) -> Ink:
+    """The ink scaled onto the seed's square canvas, as a user would have drawn it."""
     x0, y0, x1, y1 = ink.bounds()
-    s = size * 0.8 / max(x1 - x0, y1 - y0, 1e-9)
-    for st in ink.strokes:
-        pts = [QPointF((q.x - x0) * s + size * 0.1, (q.y - y0) * s + size * 0.1)
-               for q in st.points]
-        for a, b in zip(pts, pts[1:], strict=False):
-            p.drawLine(a, b)
-    p.end()
-    small = img.scaled(FIELD, FIELD, Qt.AspectRatioMode.IgnoreAspectRatio,
-                       Qt.TransformationMode.SmoothTransformation)
-    return qimage_to_array(small)
+    s = size * fill / max(x1 - x0, y1 - y0, 1e-9)
+    off = size * (1 - fill) / 2
+    return Ink(tuple(Stroke(tuple(Point((p.x - x0) * s + off, (p.y - y0) * s + off, p.pressure)
+                                  for p in st.points)) for st in ink.strokes))
 
 
 def rss_mb() -> float:
@@ -104,7 +91,8 @@ def main() -> None:
     t_full = timeit(lambda: read_ink(rec, ink, 3), n)
     t_model = timeit(lambda: rec.probabilities(x), n)
     t_render = timeit(lambda: render_ink(ink), n)
-    t_naive = timeit(lambda: rec.probabilities(naive_input(ink)), n)
+    screen_ink = on_screen(ink)
+    t_naive = timeit(lambda: rec.probabilities(naive_input(screen_ink)), n)
     # A four-digit number: the sample digits side by side, read with segmentation.
     parts = [load_ink(resource_path(f"samples/{d}.json")) for d in ("four", "one", "seven",
                                                                       "zero")]
