@@ -14,7 +14,7 @@ import numpy as np
 
 from hwr_qt.ink import Ink, Point, Stroke
 from hwr_qt.raster import render_ink
-from training.trace import centroid_dot, skeleton_strokes
+from training.trace import centroid_dot, resample_polyline, skeleton_strokes
 
 Template = list[np.ndarray]
 
@@ -35,10 +35,7 @@ def restyle(template: Template, rng: np.random.Generator) -> Ink:
     for s in template:
         pts = s[:, :2] @ m.T
         if len(pts) > 1:
-            seg = np.hypot(*np.diff(pts, axis=0).T)
-            dist = np.concatenate([[0.0], np.cumsum(seg)])
-            t = np.append(np.arange(0.0, dist[-1], step), dist[-1])
-            pts = np.stack([np.interp(t, dist, pts[:, 0]), np.interp(t, dist, pts[:, 1])], 1)
+            pts = resample_polyline(pts, step)
         pts = pts + rng.uniform(-0.08, 0.08, pts.shape)
         if tablet:
             u = np.linspace(0, 1, len(pts))

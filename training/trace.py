@@ -380,11 +380,17 @@ def _smooth_resample(p: np.ndarray, closed: bool, window: int, step: float) -> n
         else:
             ext = np.concatenate([np.repeat(p[:1], half, 0), p, np.repeat(p[-1:], half, 0)])
             p = np.stack([np.convolve(ext[:, j], k, mode="valid") for j in (0, 1)], 1)
-    d = np.hypot(*np.diff(p, axis=0).T)
+    return resample_polyline(p, step)
+
+
+def resample_polyline(points: np.ndarray, step: float, phase: float = 0.0) -> np.ndarray:
+    """(x, y) points every ``step`` of arc length from ``phase`` on, both ends kept."""
+    p = points[:, :2]
+    d = np.hypot(*np.diff(p, axis=0).T) if len(p) > 1 else np.zeros(0)
     cum = np.concatenate([[0.0], np.cumsum(d)])
-    if cum[-1] <= step:
-        return p[[0, -1]] if cum[-1] > 0 else p[:1]
-    s = np.append(np.arange(0.0, cum[-1], step), cum[-1])
+    if cum[-1] <= 0:
+        return p[:1].copy()
+    s = np.unique(np.concatenate([[0.0], np.arange(phase, cum[-1], step), [cum[-1]]]))
     return np.stack([np.interp(s, cum, p[:, 0]), np.interp(s, cum, p[:, 1])], 1)
 
 

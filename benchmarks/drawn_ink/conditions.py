@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from hwr_qt.ink import Ink
-from training.trace import arrays_to_ink, ink_to_arrays
+from training.trace import arrays_to_ink, ink_to_arrays, resample_polyline
 
 CANVAS = 400.0  # the seed app's square drawing area, screen pixels
 MARGIN = 4.0  # keep ink this far inside the canvas edge (a user cannot draw outside it)
@@ -132,15 +132,11 @@ def resample(points: np.ndarray, step: float, jitter: float,
     Sparse points are what a fast stroke gives: the event rate is fixed, the pen is not.
     """
     p = points[:, :2]
-    d = np.hypot(*np.diff(p, axis=0).T) if len(p) > 1 else np.zeros(0)
-    cum = np.concatenate([[0.0], np.cumsum(d)])
-    if cum[-1] <= 0:
-        q = p[:1].copy()
-    else:
+    if len(p) > 1 and (p[1:] != p[:-1]).any():
         # The first event lands at a random phase of the step, as a real pen-down does.
-        s = np.arange(rng.uniform(0, step), cum[-1], step)
-        s = np.unique(np.concatenate([[0.0], s, [cum[-1]]]))
-        q = np.stack([np.interp(s, cum, p[:, 0]), np.interp(s, cum, p[:, 1])], 1)
+        q = resample_polyline(p, step, phase=rng.uniform(0, step))
+    else:
+        q = p[:1].copy()
     if jitter > 0:
         q = q + rng.uniform(-jitter, jitter, q.shape)
     return np.clip(q, 0.0, CANVAS)
