@@ -18,6 +18,7 @@ from hwr_qt.ink import Ink, InkError, Stroke
 from hwr_qt.preprocess import BOX, PEN_WIDTH, EmptyInputError, place_centred
 
 MARGIN = 2  # pixels around the patch so anti-aliased edges are never clipped
+WHITE = QColor(255, 255, 255)
 MIN_PRESSURE_FACTOR = 0.75  # pressure 0 draws 75 % of the width, pressure 1 draws 100 %
 
 
@@ -57,26 +58,31 @@ def render_patch(ink: Ink, pen_width: float = PEN_WIDTH) -> np.ndarray:
             return QPointF((x - x0) * scale + off, (y - y0) * scale + off)
 
         for stroke in ink.strokes:
-            _draw_stroke(painter, stroke, to_px, pen_width)
+            paint_stroke(painter, stroke, to_px, pen_width, WHITE)
     finally:
         painter.end()
     return qimage_to_array(image)
 
 
-def _draw_stroke(painter: QPainter, stroke: Stroke, to_px, pen_width: float) -> None:
+def paint_stroke(painter: QPainter, stroke: Stroke, to_px, pen_width: float,
+                 colour: QColor) -> None:
+    """Draw one stroke, round-capped, its width following the pressure.
+
+    Shared by the model-scale rendering here and the canvas on screen, so the user sees
+    the same strokes the model gets. ``to_px(x, y)`` maps ink to painter coordinates.
+    """
     pts = stroke.points
     q = [to_px(p.x, p.y) for p in pts]
-    white = QColor(255, 255, 255)
-    # Compare at model scale: a tiny drawing (scale 0) maps distinct points to one pixel.
+    # Compare mapped points: a tiny drawing (scale 0) maps distinct points to one pixel.
     if all(v == q[0] for v in q):
         # A dot: a filled disc, since a zero-length line draws nothing on some engines.
         r = pen_width * pressure_factor(pts[0].pressure) / 2
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(white))
+        painter.setBrush(QBrush(colour))
         painter.drawEllipse(q[0], r, r)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         return
-    pen = QPen(white, pen_width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+    pen = QPen(colour, pen_width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                Qt.PenJoinStyle.RoundJoin)
     if all(p.pressure == pts[0].pressure for p in pts):
         # Constant width: one path, so overlapping segments do not darken the joints.

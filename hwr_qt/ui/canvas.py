@@ -24,7 +24,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from hwr_qt.ink import Ink, InkHistory, Point, Stroke
-from hwr_qt.raster import pressure_factor
+from hwr_qt.raster import paint_stroke, pressure_factor
 
 INK_COLOUR = QColor(20, 20, 30)
 PAPER_COLOUR = QColor(255, 255, 255)
@@ -173,20 +173,7 @@ class InkCanvas(QWidget):
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for stroke in strokes:
-            pts = stroke.points
-            if len(pts) == 1:
-                painter.setPen(self._pen(pts[0].pressure))
-                painter.drawPoint(QPointF(pts[0].x, pts[0].y))
-                continue
-            if all(p.pressure == pts[0].pressure for p in pts):
-                path = QPainterPath(QPointF(pts[0].x, pts[0].y))
-                for p in pts[1:]:
-                    path.lineTo(p.x, p.y)
-                painter.strokePath(path, self._pen(pts[0].pressure))
-            else:
-                for a, b in zip(pts, pts[1:], strict=False):
-                    painter.setPen(self._pen((a.pressure + b.pressure) / 2))
-                    painter.drawLine(QPointF(a.x, a.y), QPointF(b.x, b.y))
+            paint_stroke(painter, stroke, QPointF, self._pen_width, INK_COLOUR)
         painter.end()
 
     def _rerender(self) -> None:
