@@ -95,7 +95,7 @@ class NumberReading:
     @property
     def confidence(self) -> float:
         """Probability that every digit is right (product of per-digit confidences)."""
-        if any(c.reading.rejected for c in self.chars):
+        if self.rejected:
             return 0.0
         return float(np.prod([c.reading.confidence for c in self.chars]))
 
@@ -119,24 +119,31 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     """Several digits in one drawing -> per-character readings, left to right.
 
     A group wide enough to hold touching digits is also read as 2..n pieces cut at the
-    vertical-projection minima; the recognizer's confidence picks the reading.
+    vertical-projection minima; the recognizer's confidence picks the reading. Every
+    piece of every option goes through one inference call.
     """
-    chars: list[CharReading] = []
+    per_group = []  # for each group: [(pieces, boxes, extra crossings), ...]
     for group in group_strokes(ink):
-        height = ink_box(group).height
-        options = [([group], 0)] + [
-            (o.pieces, o.extra_crossings) for o in split_candidates(group)
-            if all(ink_box(p).height >= MIN_PIECE_HEIGHT * height for p in o.pieces)]
-        flat = [piece for option, _ in options for piece in option]
-        readings = read_inputs(recognizer, [render_ink(p) for p in flat], k)
-        best, best_score, i = None, -math.inf, 0
-        for option, extra in options:
-            rs = readings[i:i + len(option)]
-            i += len(option)
-            score = _score(rs, [ink_box(p) for p in option]) - CROSSING_PENALTY * extra
+        box = ink_box(group)
+        options = [([group], [box], 0)]
+        for split in split_candidates(group):
+            boxes = [ink_box(p) for p in split.pieces]
+            if all(b.height >= MIN_PIECE_HEIGHT * box.height for b in boxes):
+                options.append((split.pieces, boxes, split.extra_crossings))
+        per_group.append(options)
+    flat = [p for options in per_group for pieces, _, _ in options for p in pieces]
+    if not flat:
+        return NumberReading([])
+    readings = iter(read_inputs(recognizer, [render_ink(p) for p in flat], k))
+    chars: list[CharReading] = []
+    for options in per_group:
+        best, best_score = [], -math.inf
+        for pieces, boxes, extra in options:
+            rs = [next(readings) for _ in pieces]
+            score = _score(rs, boxes) - CROSSING_PENALTY * extra
             if score > best_score:
-                best, best_score = list(zip(option, rs, strict=True)), score
-        chars += [CharReading(piece, ink_box(piece), r) for piece, r in best]
+                best, best_score = list(zip(pieces, boxes, rs, strict=True)), score
+        chars += [CharReading(piece, box, r) for piece, box, r in best]
     return NumberReading(chars)
 
 
