@@ -90,7 +90,9 @@ def train(recipe: Recipe, data_dir: str | None, out: Path, verbose: int | str = 
     x_train_u8, y_train = data.x_train[train_idx], data.y_train[train_idx]
     x_val = normalize_batch(data.x_train[val_idx].astype(np.float32) / 255)[..., None]
     y_val = data.y_train[val_idx]
-    clean = normalize_batch(x_train_u8.astype(np.float32) / 255)[..., None]
+    # Without augmentation every epoch sees the same normalised digits: compute them once.
+    clean = (None if recipe.augment
+             else normalize_batch(x_train_u8.astype(np.float32) / 255)[..., None])
 
     negatives = recipe.negatives if recipe.arch != "seed" else 0
     negatives = min(negatives, len(train_idx) // 6)  # keep digits the large majority
