@@ -48,6 +48,7 @@ class ComposedNumber:
     ink: Ink  # the digits' strokes, digit by digit in writing order
     gaps: tuple[float, ...]  # between neighbouring boxes, in units of the writer's height
     height: float  # the writer's median digit height (source units)
+    digit_of_stroke: tuple[int, ...]  # which digit (0..n-1) each stroke of ``ink`` draws
 
 
 def median_height(inks: Sequence[Ink]) -> float:
@@ -76,6 +77,7 @@ def compose_number(digits: Sequence[Digit], height: float,
     if height <= 0:
         raise ValueError(f"the writer's digit height must be positive, got {height}")
     strokes: list[Stroke] = []
+    owner: list[int] = []
     gaps: list[float] = []
     cursor = 0.0
     for i, d in enumerate(digits):
@@ -85,26 +87,35 @@ def compose_number(digits: Sequence[Digit], height: float,
             cursor += gaps[-1] * height
         baseline = rng.normal(0.0, BASELINE_JITTER) * height
         strokes += _moved(d.ink, cursor - x0, baseline - y1)  # bottom on the baseline
+        owner += [i] * len(d.ink.strokes)
         cursor += x1 - x0
     return ComposedNumber("".join(d.label for d in digits), digits[0].writer,
-                          Ink(tuple(strokes)), tuple(gaps), height)
+                          Ink(tuple(strokes)), tuple(gaps), height, tuple(owner))
 
 
 def make_numbers(digits: Sequence[Digit], count: int, rng: np.random.Generator,
                  length: int = DIGITS) -> list[ComposedNumber]:
-    """``count`` numbers, each from one writer picked uniformly among the writers with at
-    least ``length`` digits (every writer is a user, however much they wrote), made of
-    ``length`` of that writer's samples drawn without replacement."""
+    """``count`` numbers of ``length`` digits, each written by one writer.
+
+    Every sample is used equally often: each pass shuffles every writer's digits and cuts
+    them into numbers (a writer's last < ``length`` digits wait for the next pass), so
+    the numbers rest on the same digits as the single-digit figures and no writer's odd
+    sample is repeated in many numbers. Passes repeat until ``count`` numbers exist.
+    """
     by_writer: dict[str, list[Digit]] = {}
     for d in digits:
         by_writer.setdefault(d.writer, []).append(d)
     writers = sorted(w for w, ds in by_writer.items() if len(ds) >= length)
-    if not writers:
+    if count > 0 and not writers:
         raise ValueError(f"no writer has {length} digits")
     heights = {w: median_height([d.ink for d in by_writer[w]]) for w in writers}
-    out = []
-    for _ in range(count):
-        w = writers[int(rng.integers(len(writers)))]
-        pick = rng.choice(len(by_writer[w]), length, replace=False)
-        out.append(compose_number([by_writer[w][int(i)] for i in pick], heights[w], rng))
-    return out
+    picks: list[tuple[str, np.ndarray]] = []
+    while len(picks) < count:
+        one_pass = []
+        for w in writers:
+            order = rng.permutation(len(by_writer[w]))
+            one_pass += [(w, order[k:k + length])
+                         for k in range(0, len(order) - length + 1, length)]
+        picks += [one_pass[int(i)] for i in rng.permutation(len(one_pass))]
+    return [compose_number([by_writer[w][int(i)] for i in idx], heights[w], rng)
+            for w, idx in picks[:count]]
