@@ -16,7 +16,14 @@ from hwr_qt.imagefile import image_to_input
 from hwr_qt.ink import Ink, load_ink
 from hwr_qt.raster import render_ink
 from hwr_qt.recognizer import Prediction, Recognizer
-from hwr_qt.segment import Box, group_strokes, ink_box, split_candidates
+from hwr_qt.segment import (
+    Box,
+    group_strokes,
+    ink_box,
+    merge_candidates,
+    split_candidates,
+    stroke_partitions,
+)
 
 REJECTED_LABEL = "?"
 SPLIT_MARGIN = 0.1  # mean log-confidence each extra piece must gain
@@ -24,6 +31,9 @@ WIDE_CAP = 1.5  # the most that width alone may cost a reading
 WIDE = 1.6  # width/height beyond which one digit is unlikely (hasty wide zeros reach ~1.5)
 MIN_PIECE_HEIGHT = 0.6  # of the group's height: shorter pieces are ligatures, not digits
 CROSSING_PENALTY = 1.0  # per extra stroke crossing of a cut: digits meet at one joint
+# A stroke-wise parting cuts no ink (it follows the pen lifts), so its pieces get the
+# split margin back: the margin guards against cuts through a digit's body.
+PARTITION_MARGIN_BACK = SPLIT_MARGIN
 
 INK_SUFFIXES = {".json", ".ink"}
 
@@ -115,35 +125,76 @@ def _score(readings: list[Reading], boxes: list[Box]) -> float:
     return total / len(readings) - SPLIT_MARGIN * (len(readings) - 1)
 
 
+Option = tuple[list[Ink], list[Box], float]  # pieces, their boxes, a cost on top of _score
+
+
+def _group_options(group: Ink) -> list[Option]:
+    """The group read whole, cut at projection minima, or parted stroke-wise."""
+    box = ink_box(group)
+    options: list[Option] = [([group], [box], 0.0)]
+    cuts = [(s, CROSSING_PENALTY * s.extra_crossings) for s in split_candidates(group)]
+    parts = [(s, -PARTITION_MARGIN_BACK * (len(s.pieces) - 1)) for s in stroke_partitions(group)]
+    for split, cost in cuts + parts:
+        boxes = [ink_box(p) for p in split.pieces]
+        if all(b.height >= MIN_PIECE_HEIGHT * box.height for b in boxes):
+            options.append((split.pieces, boxes, cost))
+    return options
+
+
 def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     """Several digits in one drawing -> per-character readings, left to right.
 
-    A group wide enough to hold touching digits is also read as 2..n pieces cut at the
-    vertical-projection minima; the recognizer's confidence picks the reading. Every
-    piece of every option goes through one inference call.
+    Each stroke group (``group_strokes``) is read whole and, when it may hold several
+    digits, as pieces (``split_candidates``, ``stroke_partitions``); the best option of a
+    group scores highest by ``_score``. Neighbouring groups that may be one character
+    (``merge_candidates``) are read as one too, and become one where that reading beats
+    the run's separate readings by the same score: merging is splitting's mirror image.
+    Every piece of every option goes through one inference call.
     """
-    per_group = []  # for each group: [(pieces, boxes, extra crossings), ...]
-    for group in group_strokes(ink):
-        box = ink_box(group)
-        options = [([group], [box], 0)]
-        for split in split_candidates(group):
-            boxes = [ink_box(p) for p in split.pieces]
-            if all(b.height >= MIN_PIECE_HEIGHT * box.height for b in boxes):
-                options.append((split.pieces, boxes, split.extra_crossings))
-        per_group.append(options)
-    flat = [p for options in per_group for pieces, _, _ in options for p in pieces]
+    groups = group_strokes(ink)
+    per_group = [_group_options(g) for g in groups]
+    merges = merge_candidates(groups)
+    order = {id(s): i for i, s in enumerate(ink.strokes)}
+    merged = [Ink(tuple(sorted((s for g in groups[i:j] for s in g.strokes),
+                               key=lambda s: order[id(s)]))) for i, j in merges]
+    flat = [p for options in per_group for pieces, _, _ in options for p in pieces] + merged
     if not flat:
         return NumberReading([])
     readings = iter(read_inputs(recognizer, [render_ink(p) for p in flat], k))
-    chars: list[CharReading] = []
+    chosen: list[tuple[list[CharReading], float]] = []  # per group: characters, cost
     for options in per_group:
-        best, best_score = [], -math.inf
-        for pieces, boxes, extra in options:
+        best, best_score, best_cost = [], -math.inf, 0.0
+        for pieces, boxes, cost in options:
             rs = [next(readings) for _ in pieces]
-            score = _score(rs, boxes) - CROSSING_PENALTY * extra
+            score = _score(rs, boxes) - cost
             if score > best_score:
-                best, best_score = list(zip(pieces, boxes, rs, strict=True)), score
-        chars += [CharReading(piece, box, r) for piece, box, r in best]
+                best_score, best_cost = score, cost
+                best = [CharReading(p, b, r) for p, b, r in zip(pieces, boxes, rs, strict=True)]
+        chosen.append((best, best_cost))
+    # Gain of reading each mergeable run as one character rather than as its groups'
+    # own characters, then the set of non-overlapping runs with the most gain.
+    gains: dict[int, list[tuple[int, float, CharReading]]] = {}
+    for (i, j), piece in zip(merges, merged, strict=True):
+        one = CharReading(piece, ink_box(piece), next(readings))
+        apart = [c for chars, _ in chosen[i:j] for c in chars]
+        separate = _score([c.reading for c in apart], [c.box for c in apart]) \
+            - sum(cost for _, cost in chosen[i:j])
+        gain = _score([one.reading], [one.box]) - separate
+        if gain > 0:
+            gains.setdefault(i, []).append((j, gain, one))
+    total = [0.0] * (len(groups) + 1)
+    step: list[tuple[int, CharReading | None]] = [(i + 1, None) for i in range(len(groups))]
+    for i in range(len(groups) - 1, -1, -1):
+        total[i] = total[i + 1]
+        for j, gain, one in gains.get(i, []):
+            if gain + total[j] > total[i]:
+                total[i], step[i] = gain + total[j], (j, one)
+    chars: list[CharReading] = []
+    i = 0
+    while i < len(groups):
+        j, one = step[i]
+        chars += [one] if one is not None else chosen[i][0]
+        i = j
     return NumberReading(chars)
 
 

@@ -6,11 +6,17 @@ the writing's slant undone) or when one ends on the other's middle (the crossbar
 character. Specks and flags (the detached top bar of a "5") join their nearest
 neighbour. A group wide enough to hold several touching digits, or digits drawn in one
 stroke, gets ``split_candidates``: cuts where the ink is thinnest in x (vertical
-projection); ``hwr_qt.pipeline.read_number`` lets the recognizer pick among them.
+projection); a group of several strokes also gets ``stroke_partitions``: its strokes
+parted into side-by-side sets (digits written touching or overlapping a little). The
+other way round, ``merge_candidates`` names runs of neighbouring groups that may be
+one character (an open 4 whose stem stands apart from its L, a 5 whose flag floats
+away). ``hwr_qt.pipeline.read_number`` lets the recognizer pick among all of them.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -28,6 +34,12 @@ MAX_STROKES = 300
 TOUCH = 0.06  # of the line height: an end this close to another stroke joins it (a "4")
 SPLIT_ASPECT = 1.0  # width / height above which a group may hold several digits ("10")
 DIGIT_ASPECT = 0.6  # typical digit width / height, to guess how many are touching
+SIDE_OVERLAP = 0.5  # of the narrower part: digits side by side overlap at most this in x
+MAX_PARTITION_STROKES = 8  # groups with more strokes are not parted stroke-wise (cost)
+MAX_MERGE = 3  # neighbouring groups that may form one character
+MERGE_GAP = 0.15  # of the run's height: groups further apart are separate characters
+PARTIAL = 0.7  # of the run's height: a merge needs a group shorter than this (a part)
+MERGE_ASPECT = 0.8  # width / height: a wider run is several digits, not one
 
 
 @dataclass(frozen=True)
@@ -298,4 +310,59 @@ def split_candidates(group: Ink, max_digits: int = 6) -> list[Split]:
         if len(pieces) == len(cuts) + 1:
             extra = sum(max(0, crossings(group, c) - 1) for c in cuts)
             out.append(Split(pieces, extra))
+    return out
+
+
+def _x_overlap(a: Box, b: Box, min_w: float) -> float:
+    """Overlap of the x-extents (widened to ``min_w``) as a share of the narrower one."""
+    (a0, a1), (b0, b1) = _widened(a, min_w), _widened(b, min_w)
+    return (min(a1, b1) - max(a0, b0)) / min(a1 - a0, b1 - b0)
+
+
+def stroke_partitions(group: Ink, max_parts: int = 4) -> list[Split]:
+    """Ways to read a group of several strokes as 2..``max_parts`` digits, stroke-wise.
+
+    Strokes are ordered by the centre of their (deslanted) boxes and cut into runs;
+    neighbouring runs must stand side by side (x-overlap at most ``SIDE_OVERLAP`` of the
+    narrower), as two digits do even when written touching. The parts of one digit
+    (the L and the stem of a "4", a "5" and its flag) overlap more and are not parted.
+    """
+    n = len(group.strokes)
+    if not 2 <= n <= MAX_PARTITION_STROKES:
+        return []
+    line = ink_box(group)
+    slant, y_mid = estimate_slant(group), (line.y0 + line.y1) / 2
+    boxes = [_deslanted_box(s, slant, y_mid) for s in group.strokes]
+    order = sorted(range(n), key=lambda i: boxes[i].x0 + boxes[i].x1)
+    min_w = MIN_WIDTH * max(line.height, 1e-9)
+    out = []
+    for parts in range(2, min(max_parts, n) + 1):
+        for cuts in itertools.combinations(range(1, n), parts - 1):
+            runs = [order[a:b] for a, b in zip((0, *cuts), (*cuts, n), strict=True)]
+            rboxes = [functools.reduce(Box.union, (boxes[i] for i in r)) for r in runs]
+            if all(_x_overlap(a, b, min_w) <= SIDE_OVERLAP
+                   for a, b in zip(rboxes, rboxes[1:], strict=False)):
+                out.append(Split([group.subset(sorted(r)) for r in runs], 0))
+    return out
+
+
+def merge_candidates(groups: list[Ink]) -> list[tuple[int, int]]:
+    """Runs ``groups[i:j]`` (2..``MAX_MERGE`` neighbours, left to right) that may be one
+    character: each group close to the next (gap under ``MERGE_GAP`` of the run's
+    height), the run no wider than a digit (``MERGE_ASPECT``) and at least one group a
+    part, shorter than ``PARTIAL`` of the run's height (the L of an open "4", a
+    floating flag). Digits standing side by side ("41", "11") are each about as tall
+    as the pair, and a pair is wider than one digit: they never become one.
+    """
+    boxes = [ink_box(g) for g in groups]
+    out = []
+    for i in range(len(groups)):
+        run = boxes[i]
+        for j in range(i + 1, min(i + MAX_MERGE, len(groups))):
+            if boxes[j].x0 - run.x1 > MERGE_GAP * max(run.height, boxes[j].height):
+                break
+            run = run.union(boxes[j])
+            if run.width <= MERGE_ASPECT * run.height and any(
+                    b.height < PARTIAL * run.height for b in boxes[i:j + 1]):
+                out.append((i, j + 1))
     return out
