@@ -48,3 +48,22 @@ def joined(text: str, gap: float = 15.0) -> Ink:
     """The number drawn without lifting the pen: all strokes joined into one."""
     points = [p for s in number(text, gap).strokes for p in s.points]
     return Ink((Stroke(tuple(points)),))
+
+
+def polyline(*corners: tuple[float, float], n: int = 20) -> Stroke:
+    """One stroke through the corners, ``n`` points per straight segment."""
+    points = [corners[0]]
+    for a, b in zip(corners, corners[1:], strict=False):
+        points += _line(*a, *b, n)[1:]
+    return Stroke(tuple(Point(x, y) for x, y in points))
+
+
+# An open "4" written in two strokes with a gap: the L stops short of the stem.
+OPEN_FOUR = [polyline((14, 0), (4, 62), (40, 62)), polyline((50, 8), (50, 100))]
+# A "4" in three strokes, none touching: down-stroke, crossbar, stem.
+THREE_STROKE_FOUR = [polyline((6, 0), (4, 60)), polyline((14, 62), (46, 62)),
+                     polyline((56, 5), (56, 100))]
+
+
+def moved(strokes: list[Stroke], dx: float) -> list[Stroke]:
+    return [Stroke(tuple(Point(p.x + dx, p.y, p.pressure) for p in s.points)) for s in strokes]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from inkshapes import digit, joined, number
+from inkshapes import OPEN_FOUR, THREE_STROKE_FOUR, digit, joined, moved, number
 
 from hwr_qt.ink import Ink, Point, Stroke
 from hwr_qt.pipeline import read_number
-from hwr_qt.segment import crossings, cut_strokes, group_strokes, split_candidates
+from hwr_qt.segment import (
+    crossings,
+    cut_strokes,
+    group_strokes,
+    merge_candidates,
+    split_candidates,
+    stroke_partitions,
+)
 
 
 def labels_of(groups: list[Ink]) -> list[int]:
@@ -115,3 +122,55 @@ def test_detached_flag_of_a_five_joins_it_not_its_neighbour():
     groups = group_strokes(Ink((body, *one, flag)))
     assert len(groups) == 2
     assert set(groups[0].strokes) == {body, flag}
+
+
+# --- merging neighbouring groups, parting a group stroke-wise ----------------------
+
+def test_open_four_with_a_gap_is_two_groups_but_reads_as_one_four(recognizer):
+    ink = Ink(tuple(OPEN_FOUR))
+    assert len(group_strokes(ink)) == 2  # the grouping alone keeps L and stem apart
+    assert merge_candidates(group_strokes(ink)) == [(0, 2)]
+    assert read_number(recognizer, ink).text == "4"
+
+
+def test_four_in_three_separate_strokes_reads_as_one_digit(recognizer):
+    ink = Ink(tuple(THREE_STROKE_FOUR))
+    assert len(group_strokes(ink)) == 3
+    reading = read_number(recognizer, ink)
+    assert reading.text == "4"
+    assert len(reading.chars[0].ink.strokes) == 3
+
+
+def test_open_four_beside_a_one_reads_41(recognizer):
+    ink = Ink((*OPEN_FOUR, *digit("1", x=80)))
+    assert len(group_strokes(ink)) == 3
+    assert read_number(recognizer, ink).text == "41"
+
+
+@pytest.mark.parametrize("text", ["41", "11"])
+@pytest.mark.parametrize("gap", [25, -20, -25])  # a "1" stands 28 units into its box:
+def test_side_by_side_digits_are_never_merge_candidates(recognizer, text, gap):
+    ink = number(text, gap=gap)  # the boxes are 53, 8 and 3 units apart (height 100)
+    assert merge_candidates(group_strokes(ink)) == []
+    assert read_number(recognizer, ink).text == text
+
+
+def test_merge_needs_a_part_close_by_and_a_digit_wide_run():
+    l_part, stem = OPEN_FOUR
+    assert merge_candidates([Ink((l_part,)), Ink((stem,))]) == [(0, 2)]
+    # The same L far from the stem: two characters, not one.
+    assert merge_candidates([Ink((l_part,)), Ink(tuple(moved([stem], 40)))]) == []
+
+
+def test_overlapping_digits_in_one_group_are_parted_stroke_wise(recognizer):
+    ink = number("27", gap=-18)  # boxes overlap by a third: the grouping joins them
+    (group,) = group_strokes(ink)
+    parts = stroke_partitions(group)
+    assert [[p.strokes for p in c.pieces] for c in parts] == [[ink.strokes[:1], ink.strokes[1:]]]
+    assert read_number(recognizer, ink).text == "27"
+
+
+def test_strokes_of_one_digit_are_not_parted():
+    # The stem of a 4 stands inside the crossbar's extent; a 5's flag over its body.
+    four = Ink(tuple(digit("4")))
+    assert stroke_partitions(four) == []
