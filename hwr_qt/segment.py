@@ -34,7 +34,10 @@ MAX_STROKES = 300
 TOUCH = 0.06  # of the line height: an end this close to another stroke joins it (a "4")
 SPLIT_ASPECT = 1.0  # width / height above which a group may hold several digits ("10")
 DIGIT_ASPECT = 0.6  # typical digit width / height, to guess how many are touching
-SIDE_OVERLAP = 0.5  # of the narrower part: digits side by side overlap at most this in x
+# Of the narrower part: digits side by side overlap at most this in x. Looser reads
+# more touching numbers and more letters (H, k, N) as digits (val writers: 0.5 gave
+# numbers +0.5 pt, letters rejected -0.6 pt).
+SIDE_OVERLAP = 0.35
 MAX_PARTITION_STROKES = 8  # groups with more strokes are not parted stroke-wise (cost)
 MAX_MERGE = 3  # neighbouring groups that may form one character
 MERGE_GAP = 0.15  # of the run's height: groups further apart are separate characters
