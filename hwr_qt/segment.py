@@ -325,17 +325,17 @@ def _x_overlap(a: Box, b: Box, min_w: float) -> float:
 def stroke_partitions(group: Ink, max_parts: int = 4) -> list[Split]:
     """Ways to read a group of several strokes as 2..``max_parts`` digits, stroke-wise.
 
-    Strokes are ordered by the centre of their (deslanted) boxes and cut into runs;
-    neighbouring runs must stand side by side (x-overlap at most ``SIDE_OVERLAP`` of the
-    narrower), as two digits do even when written touching. The parts of one digit
+    Strokes are ordered by the centre of their boxes and cut into runs; neighbouring
+    runs must stand side by side (x-overlap at most ``SIDE_OVERLAP`` of the narrower),
+    as two digits do even when written touching. The parts of one digit
     (the L and the stem of a "4", a "5" and its flag) overlap more and are not parted.
     """
     n = len(group.strokes)
     if not 2 <= n <= MAX_PARTITION_STROKES:
         return []
     line = ink_box(group)
-    slant, y_mid = estimate_slant(group), (line.y0 + line.y1) / 2
-    boxes = [_deslanted_box(s, slant, y_mid) for s in group.strokes]
+    # Plain boxes: undoing the slant changed nothing on the validation writers.
+    boxes = [Box(*s.bounds()) for s in group.strokes]
     order = sorted(range(n), key=lambda i: boxes[i].x0 + boxes[i].x1)
     min_w = MIN_WIDTH * max(line.height, 1e-9)
     out = []
