@@ -47,6 +47,15 @@ from training.pen import (  # noqa: E402
     load_pen,
 )
 
+DEFINITIONS = {
+    "top1": "read as exactly one character, not rejected, the right digit",
+    "top3": "exactly one character read and the digit among its top 3",
+    "more_than_one_char": "the drawing of one digit read as several characters",
+    "rejected": "read as one character, rejected as not a digit ('?')",
+    "numbers": "4 digits of one writer as written (own scale), gaps and baseline jitter "
+               "relative to the writer's median digit height; exact = every digit right",
+    "letters_rejected": "a '?' anywhere in the reading of a letter unlike digits",
+}
 DIGIT_LABELS = [str(d) for d in range(10)]
 MULTI = ">1"  # confusion-matrix column: read as more than one character
 COLUMNS = [*DIGIT_LABELS, REJECTED_LABEL, MULTI]
@@ -272,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     letters = letter_data.select(split=args.split, labels=UNLIKE_DIGITS)
     log(f"{len(digits)} digits, {len(letters)} letters from {args.split} writers; reading...")
     res = {"model": str(model), "split": args.split, "seed": args.seed,
+           "definitions": DEFINITIONS,
            "dropped_as_broken": {**digit_data.dropped, **letter_data.dropped},
            **run(rec, digits, letters, args.numbers, args.seed, args.limit)}
     res["wall_time_s"] = round(time.perf_counter() - t0, 1)
