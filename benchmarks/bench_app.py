@@ -54,6 +54,18 @@ def on_screen(ink: Ink, size: float = CANVAS, fill: float = 0.8) -> Ink:
                                   for p in st.points)) for st in ink.strokes))
 
 
+def side_by_side(parts: list[Ink], gap: float) -> Ink:
+    """The inks left to right, ``gap`` units between neighbouring boxes."""
+    strokes: list[Stroke] = []
+    x = 0.0
+    for part in parts:
+        x0, _, x1, _ = part.bounds()
+        strokes += [Stroke(tuple(Point(p.x - x0 + x, p.y) for p in s.points))
+                    for s in part.strokes]
+        x += x1 - x0 + gap
+    return Ink(tuple(strokes))
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -93,7 +105,9 @@ def main() -> None:
     t_render = timeit(lambda: render_ink(ink), n)
     screen_ink = on_screen(ink)
     t_naive = timeit(lambda: rec.probabilities(naive_input(screen_ink)), n)
-    # A four-digit number: the sample digits side by side, read with segmentation.
+    # A four-digit number: the sample digits side by side, read with segmentation; and
+    # the same digits touching (boxes overlapping by 5 % of the height), which makes
+    # the reader weigh stroke-wise partings and merges too.
     parts = [load_ink(resource_path(f"samples/{d}.json")) for d in ("four", "one", "seven",
                                                                       "zero")]
     strokes = []
@@ -102,7 +116,9 @@ def main() -> None:
         strokes += [Stroke(tuple(Point(p.x - x0 + 200 * i, p.y) for p in s.points))
                     for s in part.strokes]
     number = Ink(tuple(strokes))
+    touching = side_by_side(parts, gap=-0.05 * 200)
     t_number = timeit(lambda: read_number(rec, number, 3), max(n // 4, 50))
+    t_touching = timeit(lambda: read_number(rec, touching, 3), max(n // 4, 50))
     print(f"pen-up -> top-k (render + preprocess + inference): median {ms(t_full):.3f} ms "
           f"(p90 {np.percentile(t_full, 90) * 1e3:.3f} ms, n={n})")
     print(f"  render + centre only:                        median {ms(t_render):.3f} ms")
@@ -111,6 +127,8 @@ def main() -> None:
           f"(ours is {ms(t_naive) / ms(t_full):.2f}x its speed)")
     print(f"pen-up -> 4-digit number (segment + read):      median {ms(t_number):.3f} ms "
           f"(read as {read_number(rec, number).text})")
+    print(f"  the same digits touching:                     median {ms(t_touching):.3f} ms "
+          f"(read as {read_number(rec, touching).text})")
 
     runs = 5 if args.quick else 11
     times, peaks = cold_start(runs)

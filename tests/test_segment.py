@@ -174,3 +174,10 @@ def test_strokes_of_one_digit_are_not_parted():
     # The stem of a 4 stands inside the crossbar's extent; a 5's flag over its body.
     four = Ink(tuple(digit("4")))
     assert stroke_partitions(four) == []
+
+
+@pytest.mark.parametrize(("text", "gap"), [("10", -3), ("17", -1)])
+def test_a_one_touching_its_neighbour_is_parted_from_it(recognizer, text, gap):
+    ink = number(text, gap=gap)  # the boxes overlap by 1 unit of 100: one group
+    assert len(group_strokes(ink)) == 1
+    assert read_number(recognizer, ink).text == text
