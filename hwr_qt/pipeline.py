@@ -14,6 +14,7 @@ import numpy as np
 
 from hwr_qt.imagefile import image_to_input
 from hwr_qt.ink import Ink, load_ink
+from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.raster import render_ink
 from hwr_qt.recognizer import Prediction, Recognizer
 from hwr_qt.segment import Box, group_strokes, ink_box, split_candidates
@@ -149,8 +150,11 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
 
 def read_file(recognizer: Recognizer, path: str | Path, k: int = 3) -> NumberReading:
     """An ink (.json/.ink) file, which may hold several digits, or an image file, read as
-    one digit. Raises InkError/ImageFileError/EmptyInputError."""
+    one digit. Raises InkError/ImageFileError/EmptyInputError/ModelOutputError."""
     if is_ink_file(path):
-        return read_number(recognizer, load_ink(path), k)
+        number = read_number(recognizer, load_ink(path), k)
+        if not number.chars:
+            raise EmptyInputError("no ink to recognise")
+        return number
     reading = read_input(recognizer, image_to_input(path), k)
     return NumberReading([CharReading(Ink(), Box(0, 0, 0, 0), reading)])
