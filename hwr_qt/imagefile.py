@@ -55,7 +55,7 @@ def sniff_format(head: bytes) -> str | None:
 def _refused_kind(head: bytes) -> str:
     text = head.lstrip()[:256].lower()
     if head.startswith(b"\x1f\x8b"):
-        return "a compressed file (e.g. SVGZ)"
+        return "gzip-compressed data, e.g. SVGZ"
     if text.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in text:
         return "an SVG drawing"
     return ""
