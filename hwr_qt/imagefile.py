@@ -105,6 +105,23 @@ def captured_stderr() -> Iterator[list[str]]:
             lines += sink.read(4096).decode("utf-8", "replace").splitlines()
 
 
+def _decode(reader: QImageReader, fmt: str, max_pixels: int) -> tuple[QImage, str]:
+    """(image, reason it is null): the pixel limit checked on the header first."""
+    reader.setDecideFormatFromContent(False)
+    reader.setAllocationLimit(ALLOCATION_LIMIT_MB)
+    with captured_stderr() as chatter:
+        if not reader.canRead():
+            raise ImageFileError(f"not a readable image (damaged {fmt.upper()})")
+        size: QSize = reader.size()
+        if size.isValid() and size.width() * size.height() > max_pixels:
+            raise ImageFileError(f"image too large ({size.width()}x{size.height()}; limit "
+                                 f"{max_pixels / 1_000_000:g} megapixels)")
+        image = reader.read()
+    detail = next((line.split(":", 1)[1].strip() for line in chatter
+                   if line.startswith("lib") and ":" in line), reader.errorString())
+    return image, detail
+
+
 def read_image(path: str | Path, max_pixels: int = MAX_PIXELS,
                max_bytes: int = MAX_FILE_BYTES) -> QImage:
     path = Path(path)
@@ -118,20 +135,14 @@ def read_image(path: str | Path, max_pixels: int = MAX_PIXELS,
     buffer.setData(QByteArray(data))
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     reader = QImageReader(buffer, fmt.encode())
-    reader.setDecideFormatFromContent(False)
-    reader.setAllocationLimit(ALLOCATION_LIMIT_MB)
-    with captured_stderr() as chatter:
-        if not reader.canRead():
-            raise ImageFileError(f"not a readable image (damaged {fmt.upper()})")
-        size: QSize = reader.size()
-        if size.isValid() and size.width() * size.height() > max_pixels:
-            raise ImageFileError(f"image too large ({size.width()}x{size.height()}; limit "
-                                 f"{max_pixels / 1_000_000:g} megapixels)")
-        image = reader.read()
+    try:
+        image, error = _decode(reader, fmt, max_pixels)
+    finally:
+        # The TIFF plugin touches its device when its handler is destroyed: detach it
+        # while the buffer lives (Python may free the buffer first and crash Qt).
+        reader.setDevice(None)
     if image.isNull():
-        detail = next((line.split(":", 1)[1].strip() for line in chatter
-                       if line.startswith("lib") and ":" in line), reader.errorString())
-        raise ImageFileError(f"cannot decode image: {detail}")
+        raise ImageFileError(f"cannot decode image: {error}")
     if image.width() * image.height() > max_pixels:  # a header that understated the size
         raise ImageFileError(f"image too large ({image.width()}x{image.height()})")
     return image
