@@ -385,6 +385,7 @@ class MainWindow(QMainWindow):
         self._progress, self._opening_path = dialog, path
         self._loader.submit(job)
         dialog.setValue(0)
+        dialog.show()
 
     def cancel_open(self) -> None:
         """Stop opening a big file; the drawing stays as it was."""
