@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 # Limits that keep a hostile or broken file from exhausting memory or time.
 MAX_POINTS = 1_000_000
@@ -40,8 +41,11 @@ class LoadCancelled(InkError):
         super().__init__("loading cancelled")
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(NamedTuple):
+    """A named tuple rather than a dataclass: a tuple of floats drops out of the cyclic
+    garbage collector's sight, so a drawing of a million points adds nothing to the
+    (GUI-stalling) full collections."""
+
     x: float
     y: float
     pressure: float = 1.0

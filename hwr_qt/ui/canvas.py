@@ -40,6 +40,7 @@ HINT_COLOUR = QColor(150, 150, 160)
 MIN_POINT_DISTANCE = 0.75  # logical px; denser samples add nothing but cost
 BACKGROUND_RENDER_POINTS = 50_000  # above this a re-render may take longer than a frame
 RENDER_CHUNK = 20_000  # points per path when rendering big strokes (progress, cancel)
+REPAINT_POINTS = 5_000  # longer strokes keep their live pixels at pen-up (no stall)
 
 
 class InkCanvas(QWidget):
@@ -185,12 +186,12 @@ class InkCanvas(QWidget):
         stroke = Stroke(tuple(self._current))
         self._current = []
         self.history.add_stroke(stroke)
-        if not self._before_stroke.isNull():
+        if not self._before_stroke.isNull() and len(stroke.points) <= REPAINT_POINTS:
             # Segment by segment, the joints of a live stroke are painted twice; paint it
             # again as one path over the pixmap from before, as a re-render would.
             self._pixmap = self._before_stroke
-            self._before_stroke = QPixmap()
             self._paint_strokes(self._pixmap, [stroke])
+        self._before_stroke = QPixmap()
         self.update()
         self.strokeAdded.emit()
         self.inkChanged.emit()

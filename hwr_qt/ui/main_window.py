@@ -287,7 +287,10 @@ class MainWindow(QMainWindow):
         self._live_timer.stop()
 
     def _on_stroke_moved(self) -> None:
-        if self.live_action.isChecked() and not self._live_timer.isActive():
+        # No new live reading while one is still running in the background: a reading
+        # of a very long stroke would otherwise keep the worker (and the GIL) busy.
+        if self.live_action.isChecked() and not self._live_timer.isActive() \
+                and not self._reader.busy:
             self._live_timer.start()
 
     def _recognise_live(self) -> None:
