@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import json
 import math
 import os
 import stat
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -157,6 +158,21 @@ def _parse_point(p: object, si: int, pi: int) -> Point:
     return Point(x, y, pressure)
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile. Parsing a big file creates a million
+    lists at once; each full collection that this triggers walks all of them while
+    holding the GIL, which freezes the GUI thread too. Nothing parsed here forms cycles:
+    reference counting frees it all the same."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_ink(path: str | Path, progress: Progress | None = None) -> Ink:
     """Read an ink file, raising InkError with a one-line reason on any problem.
 
@@ -179,7 +195,8 @@ def load_ink(path: str | Path, progress: Progress | None = None) -> Ink:
     if size == 0:
         raise InkError("the file is empty")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with paused_gc():
+            data = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise InkError("not an ink file: not UTF-8 text") from None
     except json.JSONDecodeError as e:
@@ -192,7 +209,8 @@ def load_ink(path: str | Path, progress: Progress | None = None) -> Ink:
         raise InkError(f"cannot read {path.name}: {e.strerror or e}") from None
     if progress is not None and not progress(0.0):
         raise LoadCancelled()
-    return Ink.from_json(data, progress)
+    with paused_gc():
+        return Ink.from_json(data, progress)
 
 
 def save_ink(ink: Ink, path: str | Path) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from hwr_qt import __version__
-from hwr_qt.ink import Ink, InkError, LoadCancelled, load_ink, save_ink
+from hwr_qt.ink import Ink, InkError, LoadCancelled, load_ink, paused_gc, save_ink
 from hwr_qt.pipeline import NumberReading, Reading, check_readable, read_number
 from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.recognizer import ModelError, ModelOutputError, Recognizer
@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self._loader.finished.connect(self._on_loaded)
         self._progress: QProgressDialog | None = None
         self._opening_path = Path()
+        self._problem_shown = False  # the status bar tells of a problem with reading
         self.canvas.strokeAdded.connect(self._on_stroke_added)
         self.canvas.strokeMoved.connect(self._on_stroke_moved)
         self.canvas.inkChanged.connect(self._on_ink_changed)
@@ -212,6 +213,7 @@ class MainWindow(QMainWindow):
         self._live_timer.stop()
         self._reader.cancel()  # whatever is still being read is stale now
         if ink.is_empty:
+            self._clear_problem()
             self.last_reading = self.last_number = None
             self.answer.show_hint(self.tr("Draw a digit") if self.recognizer else
                                   self.tr("No model loaded: recognition is off"))
@@ -248,6 +250,7 @@ class MainWindow(QMainWindow):
     def _present(self, number: NumberReading) -> None:
         if not number.chars:
             return
+        self._clear_problem()
         self.last_number = number
         self.answer.show_number(number)
         self.canvas.set_boxes([(QRectF(c.box.x0, c.box.y0, c.box.width, c.box.height),
@@ -258,7 +261,8 @@ class MainWindow(QMainWindow):
     def _present_error(self, e: Exception) -> None:
         if isinstance(e, ModelOutputError):
             # Never a wrong answer shown as if right, never a dialog on every pen-up.
-            self._show_problem(self.tr("No answer: the model's output is invalid."), str(e))
+            self._show_problem(self.tr("No answer: the model's output is invalid"),
+                               f"({str(e).split(': ', 1)[-1]})")
         else:
             self.statusBar().showMessage(str(e), 5000)
 
@@ -269,6 +273,12 @@ class MainWindow(QMainWindow):
         self.preview.set_input(None)
         self.canvas.set_boxes([])
         self.statusBar().showMessage(f"{headline} {detail}", 8000)
+        self._problem_shown = True
+
+    def _clear_problem(self) -> None:
+        if self._problem_shown:
+            self.statusBar().clearMessage()
+            self._problem_shown = False
 
     def select_char(self, index: int) -> None:
         """Show one character's top-k and model input (the first, or the one clicked)."""
@@ -372,7 +382,9 @@ class MainWindow(QMainWindow):
         def job(report):
             # Loading, fitting and painting take about a third of the time each.
             ink = load_ink(path, lambda f: report(f / 3))
-            fitted = fit_to_canvas(ink, width, height, 0.8, lambda f: report((1 + f) / 3))
+            with paused_gc():
+                fitted = fit_to_canvas(ink, width, height, 0.8,
+                                       lambda f: report((1 + f) / 3))
             image = render_image(fitted.strokes, size, dpr, pen, QColor(INK_COLOUR),
                                  lambda f: report((2 + f) / 3))
             return path, fitted, image
