@@ -46,7 +46,8 @@ def _top_k(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG, description="Recognise the handwritten digit in each ink file "
-        '(.json/.ink: {"strokes": [[[x, y], ...], ...]}) or image file (PNG/JPEG/BMP).')
+        '(.json/.ink: {"strokes": [[[x, y], ...], ...]}) or image file '
+        "(PNG, JPEG, BMP, GIF, TIFF or WebP).")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--top-k", type=_top_k, default=3, metavar="K",
                    help=f"show the K best answers, 1..{MAX_TOP_K} (default 3)")
@@ -65,9 +66,9 @@ def _one_line(e: BaseException) -> str:
 def _ensure_qt_app() -> None:
     """Create a Qt application before the first image is read.
 
-    PNG/JPEG/BMP decode without one, but files are sniffed by content, and Qt aborts the
-    whole process if e.g. an SVG with text is read without a QGuiApplication (fonts). A
-    QApplication rather than a QGuiApplication, so that widgets still work if the CLI runs
+    The accepted formats decode without one (SVG, which aborts Qt without one, is
+    refused by hwr_qt.imagefile), but a plugin may still want one. A QApplication rather
+    than a QGuiApplication, so that widgets still work if the CLI runs
     inside the GUI's process (or a test session). Offscreen when Linux has no display.
     """
     global _app
