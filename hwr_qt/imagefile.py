@@ -140,7 +140,7 @@ def read_image(path: str | Path, max_pixels: int = MAX_PIXELS,
     finally:
         # The TIFF plugin touches its device when its handler is destroyed: detach it
         # while the buffer lives (Python may free the buffer first and crash Qt).
-        reader.setDevice(None)
+        reader.setDevice(None)  # type: ignore[arg-type]  # None detaches; stubs lack it
     if image.isNull():
         raise ImageFileError(f"cannot decode image: {error}")
     if image.width() * image.height() > max_pixels:  # a header that understated the size

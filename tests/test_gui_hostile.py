@@ -220,3 +220,28 @@ def test_failed_save_keeps_the_drawing_and_says_why_once(window, tmp_path, no_di
     assert load_ink(path) == Ink.from_points([[[0, 0]]])
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") == [
         "locked.json"]
+
+
+def test_save_to_a_full_disk_keeps_everything(window, tmp_path, no_dialogs):
+    """A real full disk (a 64 kB tmpfs; needs root and mount, skipped otherwise)."""
+    import os
+    import subprocess
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k",
+                                            "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        path = mnt / "digit.json"
+        path.write_text('{"strokes": [[[0, 0]]]}')
+        c = window.canvas
+        drag(c, [(20 + (i % 300), 20 + (i // 300) * 2) for i in range(12_000)])
+        assert not window.save_ink_file(path)
+        assert no_dialogs == ["warning: digit.json: No space left on device"]
+        assert c.ink.point_count > 5_000  # the drawing is kept
+        assert load_ink(path) == Ink.from_points([[[0, 0]]])
+        assert [p.name for p in mnt.iterdir()] == ["digit.json"]
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)

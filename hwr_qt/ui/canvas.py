@@ -281,10 +281,11 @@ class InkCanvas(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
         # Only the exposed part: a move event repaints a few pixels, not the whole canvas.
-        r = QRectF(event.rect())
+        exposed = QRectF(event.rect())
         dpr = self._pixmap.devicePixelRatio()
-        painter.drawPixmap(r, self._pixmap, QRectF(r.x() * dpr, r.y() * dpr,
-                                                   r.width() * dpr, r.height() * dpr))
+        painter.drawPixmap(exposed, self._pixmap,
+                           QRectF(exposed.x() * dpr, exposed.y() * dpr,
+                                  exposed.width() * dpr, exposed.height() * dpr))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.ink.is_empty and not self._current:
             painter.setPen(HINT_COLOUR)
