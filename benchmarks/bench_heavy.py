@@ -216,6 +216,8 @@ def big_file(points: int) -> None:
               f"{c.ink.point_count:,} points shown")
         c.undo()
         if not updates:
+            print(f"   peak RSS of this process so far "
+                  f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
             return
         updates.clear()
         stalls.clear()
