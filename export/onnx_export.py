@@ -119,7 +119,7 @@ def choose_reject_threshold(digit_scores: np.ndarray, budget: float = 0.005) -> 
 
 
 def export(model_dir: Path, out: Path, data_dir: str | None, verify_count: int = 10_000,
-           pen_dir: str | None = None) -> dict:
+           pen_dir: str | None = None, benchmarks: bool = False) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import onnx
@@ -236,9 +236,11 @@ def export(model_dir: Path, out: Path, data_dir: str | None, verify_count: int =
                                for c in range(10)},
         "confusion_matrix": confusion.tolist(),
         "rejection": rejection,
-        "training": {k: record[k] for k in ("recipe", "wall_time_s", "machine", "history",
-                                            "test_accuracy")},
+        "training": {k: record.get(k) for k in ("recipe", "wall_time_s", "machine", "history",
+                                                "test_accuracy", "validation")},
     }
+    if benchmarks:
+        card.update(run_benchmarks(out, data_dir, pen_dir if pen_val is not None else None))
     write_card(card, out)
     print(f"MNIST test accuracy (onnxruntime): {acc:.4%} raw, {acc_norm:.4%} re-normalised; "
           f"temperature {temperature:.3f}, ECE {ece_before:.4f} -> {ece_after:.4f}; "
@@ -303,6 +305,31 @@ SOURCES = [
 ]
 
 
+def run_benchmarks(model: Path, data_dir: str | None, pen_dir: str | None) -> dict:
+    """The card's headline figures: the real-pen benchmark on test writers (through the
+    app's pipeline) and, beside it, the synthetic drawn-ink benchmark."""
+    import tempfile
+
+    from benchmarks.drawn_ink.run import main as drawn_main
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        if pen_dir is not None or os.environ.get("HWR_PEN_DIR"):
+            from benchmarks.pen.__main__ import main as pen_main
+
+            args = ["--model", str(model), "--json", f"{tmp}/pen.json"]
+            if pen_dir:
+                args += ["--pen-dir", pen_dir]
+            if pen_main(args) == 0:
+                out["real_pen"] = json.loads(Path(f"{tmp}/pen.json").read_text())
+        args = ["--model", str(model), "--json", f"{tmp}/drawn.json"]
+        if data_dir:
+            args += ["--data-dir", data_dir]
+        if drawn_main(args) == 0:
+            out["synthetic"] = json.loads(Path(f"{tmp}/drawn.json").read_text())
+    return out
+
+
 def _uses_pen(recipe: dict) -> bool:
     return any(recipe.get(k, 0) for k in ("pen_repeat", "pen_letters", "styles"))
 
@@ -321,13 +348,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="default: %(default)s")
     p.add_argument("--data-dir", help="MNIST folder (default: $HWR_MNIST_DIR)")
     p.add_argument("--pen-dir", help="real pen data folder (default: $HWR_PEN_DIR)")
+    p.add_argument("--no-benchmarks", action="store_true",
+                   help="skip the real-pen and drawn-ink benchmarks in the model card")
     p.add_argument("--verify-count", type=int, default=10_000,
                    help="test images compared against Keras (at least 1000)")
     args = p.parse_args(argv)
     if args.verify_count < 1000:
         p.error("--verify-count must be at least 1000")
     try:
-        export(args.model_dir, args.out, args.data_dir, args.verify_count, args.pen_dir)
+        export(args.model_dir, args.out, args.data_dir, args.verify_count, args.pen_dir,
+               benchmarks=not args.no_benchmarks)
     except (ExportError, MnistError, PenDataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -16,19 +16,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import numpy as np
-
 from hwr_qt.imagefile import ImageFileError
 from hwr_qt.ink import InkError
 from hwr_qt.pipeline import NumberReading, is_ink_file, read_file
-from hwr_qt.preprocess import FIELD, EmptyInputError
-from hwr_qt.recognizer import LABELS, ModelError, Recognizer
+from hwr_qt.preprocess import EmptyInputError
+from hwr_qt.recognizer import ModelError, ModelOutputError, Recognizer
 from hwr_qt.resources import default_model_path
 
 PROG = "hwr-qt recognize"
+COMMANDS = ("recognize", "recognise")  # both spellings, as the hwr-qt entry point accepts
 MAX_TOP_K = 10
 # What one bad file may raise; anything else is a bug and should show its traceback.
-FILE_ERRORS = (InkError, ImageFileError, EmptyInputError, OSError, ValueError, MemoryError)
+FILE_ERRORS = (InkError, ImageFileError, EmptyInputError, ModelOutputError, OSError,
+               ValueError, MemoryError)
 
 _app = None  # the Qt application, once created; kept referenced so it stays alive
 
@@ -46,7 +46,8 @@ def _top_k(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG, description="Recognise the handwritten digit in each ink file "
-        '(.json/.ink: {"strokes": [[[x, y], ...], ...]}) or image file (PNG/JPEG/BMP).')
+        '(.json/.ink: {"strokes": [[[x, y], ...], ...]}) or image file '
+        "(PNG, JPEG, BMP, GIF, TIFF or WebP).")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--top-k", type=_top_k, default=3, metavar="K",
                    help=f"show the K best answers, 1..{MAX_TOP_K} (default 3)")
@@ -65,9 +66,9 @@ def _one_line(e: BaseException) -> str:
 def _ensure_qt_app() -> None:
     """Create a Qt application before the first image is read.
 
-    PNG/JPEG/BMP decode without one, but files are sniffed by content, and Qt aborts the
-    whole process if e.g. an SVG with text is read without a QGuiApplication (fonts). A
-    QApplication rather than a QGuiApplication, so that widgets still work if the CLI runs
+    The accepted formats decode without one (SVG, which aborts Qt without one, is
+    refused by hwr_qt.imagefile), but a plugin may still want one. A QApplication rather
+    than a QGuiApplication, so that widgets still work if the CLI runs
     inside the GUI's process (or a test session). Offscreen when Linux has no display.
     """
     global _app
@@ -98,30 +99,25 @@ def _quiet_qt() -> Iterator[None]:
         qInstallMessageHandler(previous)
 
 
-def _load_model(path: str) -> Recognizer:
-    recognizer = Recognizer(path)
-    # A model can pass the signature check and still fail or misbehave when run; find out
-    # now, as a model error, rather than as the same error repeated for every file.
-    try:
-        probe = recognizer.probabilities(np.zeros((FIELD, FIELD), np.float32))
-    except Exception as e:  # noqa: BLE001 - onnxruntime raises several unrelated types
-        raise ModelError(f"model {recognizer.path.name} fails to run: {_one_line(e)}") from None
-    if probe.shape != (1, len(LABELS)) or not np.isfinite(probe).all():
-        raise ModelError(f"model {recognizer.path.name} gives invalid output")
-    return recognizer
+def shown_name(name: str) -> str:
+    """A file name as text that any UTF-8 output takes: bytes that are not UTF-8 (kept
+    by Python as lone surrogates) are shown as \\xNN rather than ending the output."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def main(argv: list[str]) -> int:
     """``argv`` is what follows the program name, starting with ``recognize``."""
     parser = _parser()
     try:
-        if not argv or argv[0] != "recognize":
+        if not argv or argv[0] not in COMMANDS:
             parser.error("expected the 'recognize' command")
         args = parser.parse_args(argv[1:])
     except SystemExit as e:  # argparse exits on --help (0) and usage errors (2)
         return e.code if isinstance(e.code, int) else 2
     try:
-        recognizer = _load_model(args.model or str(default_model_path()))
+        # Recognizer runs the model on the batch sizes we send: a model that cannot run
+        # fails here once, as a model error, not once per file.
+        recognizer = Recognizer(args.model or str(default_model_path()))
     except ModelError as e:
         print(f"hwr-qt: error: {_one_line(e)}", file=sys.stderr)
         return 2
@@ -129,6 +125,7 @@ def main(argv: list[str]) -> int:
     failed = False
     with _quiet_qt():
         for name in args.files:
+            shown = shown_name(name)
             try:
                 if not is_ink_file(name):
                     _ensure_qt_app()
@@ -136,12 +133,12 @@ def main(argv: list[str]) -> int:
             except FILE_ERRORS as e:
                 failed = True
                 if args.json:
-                    print(json.dumps({"file": name, "error": _one_line(e)}), flush=True)
+                    print(json.dumps({"file": shown, "error": _one_line(e)}), flush=True)
                 else:
-                    print(f"hwr-qt: {name}: {_one_line(e)}", file=sys.stderr, flush=True)
+                    print(f"hwr-qt: {shown}: {_one_line(e)}", file=sys.stderr, flush=True)
                 continue
-            print(_json_line(name, number) if args.json else _text_line(name, number, args.top_k),
-                  flush=True)
+            print(_json_line(shown, number) if args.json
+                  else _text_line(shown, number, args.top_k), flush=True)
     return 1 if failed else 0
 
 
@@ -161,7 +158,7 @@ def _json_line(name: str, number: NumberReading) -> str:
                       else round(c.reading.not_digit, 6),
                       "box": [round(v, 2) for v in (c.box.x0, c.box.y0, c.box.x1, c.box.y1)],
                       "top_k": _rows(c.reading.top_k)} for c in number.chars]
-    return json.dumps(obj)
+    return json.dumps(obj, allow_nan=False)  # outputs are checked finite; JSON has no NaN
 
 
 def _text_line(name: str, number: NumberReading, k: int) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from hwr_qt.imagefile import image_to_input
-from hwr_qt.ink import Ink, load_ink
+from hwr_qt.ink import Ink, InkError, load_ink
+from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.raster import render_ink
 from hwr_qt.recognizer import Prediction, Recognizer
 from hwr_qt.segment import (
@@ -41,6 +42,10 @@ PARTITION_MARGIN_BACK = SPLIT_MARGIN
 MERGE_BONUS = 2 * SPLIT_MARGIN
 
 INK_SUFFIXES = {".json", ".ink"}
+# Beyond these a drawing is no number any more (20+ digits, or a pen left on the tablet),
+# and segmenting it would take longer than a user waits: it is refused with a message.
+MAX_READ_STROKES = 40
+MAX_READ_POINTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -185,8 +190,9 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
         [(i + 1, chosen[i][1], chosen[i][0])] for i in range(len(groups))]
     for (i, j), piece in zip(merges, merged, strict=True):
         one = CharReading(piece, ink_box(piece), next(readings))
-        k = j - i
-        steps[i].append((j, k * _score([one.reading], [one.box]) + MERGE_BONUS * (k - 1), [one]))
+        size = j - i
+        steps[i].append((j, size * _score([one.reading], [one.box]) + MERGE_BONUS * (size - 1),
+                         [one]))
     total = [0.0] * (len(groups) + 1)
     best_step: list[tuple[int, list[CharReading]]] = [(0, [])] * len(groups)
     for i in range(len(groups) - 1, -1, -1):
@@ -202,10 +208,26 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     return NumberReading(out)
 
 
+def check_readable(ink: Ink) -> None:
+    """Raise InkError, with a message for the user, if the drawing is too big to read."""
+    strokes, points = len(ink.strokes), ink.point_count
+    if strokes > MAX_READ_STROKES:
+        raise InkError(f"too much ink to read as a number ({strokes} strokes; the limit "
+                       f"is {MAX_READ_STROKES})")
+    if points > MAX_READ_POINTS:
+        raise InkError(f"too much ink to read as a number ({points:,} points; the limit "
+                       f"is {MAX_READ_POINTS:,})")
+
+
 def read_file(recognizer: Recognizer, path: str | Path, k: int = 3) -> NumberReading:
     """An ink (.json/.ink) file, which may hold several digits, or an image file, read as
-    one digit. Raises InkError/ImageFileError/EmptyInputError."""
+    one digit. Raises InkError/ImageFileError/EmptyInputError/ModelOutputError."""
     if is_ink_file(path):
-        return read_number(recognizer, load_ink(path), k)
+        ink = load_ink(path)
+        check_readable(ink)
+        number = read_number(recognizer, ink, k)
+        if not number.chars:
+            raise EmptyInputError("no ink to recognise")
+        return number
     reading = read_input(recognizer, image_to_input(path), k)
     return NumberReading([CharReading(Ink(), Box(0, 0, 0, 0), reading)])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -21,16 +24,23 @@ from PySide6.QtWidgets import (
 )
 
 from hwr_qt import __version__
-from hwr_qt.ink import InkError, load_ink, save_ink
-from hwr_qt.pipeline import NumberReading, Reading, read_number
+from hwr_qt.ink import Ink, InkError, LoadCancelled, load_ink, paused_gc, save_ink
+from hwr_qt.pipeline import NumberReading, Reading, check_readable, read_number
 from hwr_qt.preprocess import EmptyInputError
-from hwr_qt.recognizer import ModelError, Recognizer
-from hwr_qt.ui.canvas import InkCanvas
+from hwr_qt.recognizer import ModelError, ModelOutputError, Recognizer
+from hwr_qt.ui.background import LatestOnly
+from hwr_qt.ui.canvas import INK_COLOUR, InkCanvas, fit_to_canvas, render_image
 from hwr_qt.ui.preview import ModelInputPreview
 from hwr_qt.ui.settings import LIMITS, Settings
 from hwr_qt.ui.topk import AnswerView, TopKBars
 
 LIVE_INTERVAL_MS = 120  # recognition at most ~8x a second while the pen moves
+# Read in the GUI thread only what surely takes less than a frame (a digit or two takes
+# ~2 ms); anything bigger is read in the background and a newer drawing overtakes it.
+INLINE_STROKES = 4
+INLINE_POINTS = 2_000
+BIG_FILE_BYTES = 512 * 1024  # opened in the background, with progress and Cancel
+PROGRESS_STEPS = 1000
 INK_FILTER = "Ink files (*.json *.ink);;All files (*)"
 
 
@@ -55,6 +65,14 @@ class MainWindow(QMainWindow):
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_INTERVAL_MS)
         self._live_timer.timeout.connect(self._recognise_live)
+        self._reader = LatestOnly("hwr-qt read", self)
+        self._reader.finished.connect(self._on_read)
+        self._loader = LatestOnly("hwr-qt open", self)
+        self._loader.progress.connect(self._on_load_progress)
+        self._loader.finished.connect(self._on_loaded)
+        self._progress: QProgressDialog | None = None
+        self._opening_path = Path()
+        self._problem_shown = False  # the status bar tells of a problem with reading
         self.canvas.strokeAdded.connect(self._on_stroke_added)
         self.canvas.strokeMoved.connect(self._on_stroke_moved)
         self.canvas.inkChanged.connect(self._on_ink_changed)
@@ -186,9 +204,16 @@ class MainWindow(QMainWindow):
     def recognise(self) -> None:
         self._show(self.canvas.ink)
 
-    def _show(self, ink) -> None:
+    @property
+    def reading_pending(self) -> bool:
+        """A background reading is under way (its answer is not shown yet)."""
+        return self._reader.busy
+
+    def _show(self, ink: Ink) -> None:
         self._live_timer.stop()
+        self._reader.cancel()  # whatever is still being read is stale now
         if ink.is_empty:
+            self._clear_problem()
             self.last_reading = self.last_number = None
             self.answer.show_hint(self.tr("Draw a digit") if self.recognizer else
                                   self.tr("No model loaded: recognition is off"))
@@ -198,16 +223,62 @@ class MainWindow(QMainWindow):
         if self.recognizer is None:
             return
         try:
-            number = read_number(self.recognizer, ink, self.bars.k)
-        except (EmptyInputError, InkError) as e:
-            self.statusBar().showMessage(str(e), 5000)
+            check_readable(ink)
+        except InkError as e:
+            self._show_problem(str(e)[0].upper() + str(e)[1:] + ".",
+                               self.tr("Undo or clear to read again."))
             return
+        recognizer, k = self.recognizer, self.bars.k
+        if len(ink.strokes) <= INLINE_STROKES and ink.point_count <= INLINE_POINTS:
+            try:
+                self._present(read_number(recognizer, ink, k))
+            except (EmptyInputError, InkError, ModelOutputError) as e:
+                self._present_error(e)
+            return
+        self._reader.submit(lambda _report: read_number(recognizer, ink, k))
+
+    def _on_read(self, token: int, number: object, error: object) -> None:
+        if not self._reader.is_current(token):
+            return  # overtaken by a newer drawing
+        if isinstance(error, EmptyInputError | InkError | ModelOutputError):
+            self._present_error(error)
+        elif isinstance(error, BaseException):
+            raise error  # a bug: the excepthook reports it, the drawing stays
+        elif isinstance(number, NumberReading):
+            self._present(number)
+
+    def _present(self, number: NumberReading) -> None:
+        if not number.chars:
+            return
+        self._clear_problem()
         self.last_number = number
         self.answer.show_number(number)
         self.canvas.set_boxes([(QRectF(c.box.x0, c.box.y0, c.box.width, c.box.height),
                                 c.label) for c in number.chars] if len(number.chars) > 1
                               else [])
         self.select_char(0)
+
+    def _present_error(self, e: Exception) -> None:
+        if isinstance(e, ModelOutputError):
+            # Never a wrong answer shown as if right, never a dialog on every pen-up.
+            self._show_problem(self.tr("No answer: the model's output is invalid"),
+                               f"({str(e).split(': ', 1)[-1]})")
+        else:
+            self.statusBar().showMessage(str(e), 5000)
+
+    def _show_problem(self, headline: str, detail: str) -> None:
+        self.last_reading = self.last_number = None
+        self.answer.show_hint(f"{headline}\n{detail}")
+        self.bars.clear()
+        self.preview.set_input(None)
+        self.canvas.set_boxes([])
+        self.statusBar().showMessage(f"{headline} {detail}", 8000)
+        self._problem_shown = True
+
+    def _clear_problem(self) -> None:
+        if self._problem_shown:
+            self.statusBar().clearMessage()
+            self._problem_shown = False
 
     def select_char(self, index: int) -> None:
         """Show one character's top-k and model input (the first, or the one clicked)."""
@@ -222,11 +293,14 @@ class MainWindow(QMainWindow):
                 b.setChecked(i == index)
 
     def _on_stroke_added(self) -> None:
-        if self.live_action.isChecked():
-            self.recognise()
+        # Nothing to read here: inkChanged follows and reads the drawing, once.
+        self._live_timer.stop()
 
     def _on_stroke_moved(self) -> None:
-        if self.live_action.isChecked() and not self._live_timer.isActive():
+        # No new live reading while one is still running in the background: a reading
+        # of a very long stroke would otherwise keep the worker (and the GIL) busy.
+        if self.live_action.isChecked() and not self._live_timer.isActive() \
+                and not self._reader.busy:
             self._live_timer.start()
 
     def _recognise_live(self) -> None:
@@ -273,15 +347,93 @@ class MainWindow(QMainWindow):
             self.open_ink_file(Path(name))
 
     def open_ink_file(self, path: Path) -> bool:
+        """Open an ink file; a big one is read in the background with a progress dialog
+        (Cancel keeps the drawing as it was). Returns False if it failed at once."""
+        try:
+            big = os.stat(path).st_size > BIG_FILE_BYTES
+        except OSError:
+            big = False  # load_ink says why
+        if big:
+            self._open_in_background(path)
+            return True
         try:
             ink = load_ink(path)
         except InkError as e:
-            QMessageBox.warning(self, self.tr("Cannot open ink"), f"{path.name}: {e}")
+            self._cannot_open(path, e)
             return False
         self.settings.last_dir = str(path.parent)
         self.canvas.set_ink(ink)
         self.statusBar().showMessage(self.tr("Opened {0}").format(path.name), 5000)
         return True
+
+    def _cannot_open(self, path: Path, e: Exception) -> None:
+        QMessageBox.warning(self, self.tr("Cannot open ink"), f"{path.name}: {e}")
+
+    @property
+    def opening(self) -> bool:
+        return self._progress is not None
+
+    def _open_in_background(self, path: Path) -> None:
+        canvas = self.canvas
+        width, height = canvas.width(), canvas.height()
+        size, dpr = canvas.pixel_size(), canvas.devicePixelRatioF()
+        pen = canvas.pen_width
+
+        def job(report):
+            # Loading, fitting and painting take about a third of the time each.
+            ink = load_ink(path, lambda f: report(f / 3))
+            with paused_gc():
+                fitted = fit_to_canvas(ink, width, height, 0.8,
+                                       lambda f: report((1 + f) / 3))
+            image = render_image(fitted.strokes, size, dpr, pen, QColor(INK_COLOUR),
+                                 lambda f: report((2 + f) / 3))
+            return path, fitted, image
+
+        dialog = QProgressDialog(self.tr("Opening {0}…").format(path.name), self.tr("Cancel"),
+                                 0, PROGRESS_STEPS, self)
+        dialog.setWindowTitle(self.tr("Opening ink"))
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.cancel_open)
+        self._progress, self._opening_path = dialog, path
+        self._loader.submit(job)
+        dialog.setValue(0)
+        dialog.show()
+
+    def cancel_open(self) -> None:
+        """Stop opening a big file; the drawing stays as it was."""
+        self._loader.cancel()
+        self._close_progress()
+        self.statusBar().showMessage(self.tr("Opening cancelled; the drawing is unchanged"),
+                                     5000)
+
+    def _close_progress(self) -> None:
+        if self._progress is not None:
+            dialog, self._progress = self._progress, None
+            dialog.canceled.disconnect(self.cancel_open)
+            dialog.close()
+            dialog.deleteLater()
+
+    def _on_load_progress(self, token: int, fraction: float) -> None:
+        if self._progress is not None and self._loader.is_current(token):
+            self._progress.setValue(round(fraction * PROGRESS_STEPS))
+
+    def _on_loaded(self, token: int, result: object, error: object) -> None:
+        if not self._loader.is_current(token) or isinstance(error, LoadCancelled):
+            return
+        self._close_progress()
+        if isinstance(error, InkError | MemoryError):
+            self._cannot_open(self._opening_path, error)
+            return
+        if isinstance(error, BaseException):
+            raise error
+        assert isinstance(result, tuple)
+        path, ink, image = result
+        self.settings.last_dir = str(path.parent)
+        self.canvas.set_ink(ink, fitted=True, image=image)
+        self.statusBar().showMessage(self.tr("Opened {0}").format(path.name), 5000)
 
     def save_ink(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, self.tr("Save Ink"),
@@ -324,19 +476,27 @@ class MainWindow(QMainWindow):
             except (KeyError, ValueError):
                 return "?"
 
+        def text(value: object) -> str:
+            # Metadata is the model file's to choose: shown as text, never as markup.
+            return html.escape(str(value)[:200])
+
         lines.append(
-            f"<p><b>Model:</b> {self.recognizer.path.name} ({meta.get('architecture', '?')}; "
-            f"{params}{minutes})<br><b>MNIST test accuracy:</b> {pct('test_accuracy')}"
+            f"<p><b>Model:</b> {text(self.recognizer.path.name)} "
+            f"({text(meta.get('architecture', '?'))}; "
+            f"{text(params)}{text(minutes)})<br><b>MNIST test accuracy:</b> "
+            f"{pct('test_accuracy')}"
             f"<br><b>Calibration:</b> temperature {self.recognizer.temperature:.2f}, "
             f"ECE {pct('ece_test_before')} → {pct('ece_test_after')}"
-            f"<br><b>Preprocessing:</b> v{meta.get('preprocessing_version', '?')}"
-            f"<br><b>Exported:</b> {meta.get('date', '?')}</p>")
+            f"<br><b>Preprocessing:</b> v{text(meta.get('preprocessing_version', '?'))}"
+            f"<br><b>Exported:</b> {text(meta.get('date', '?'))}</p>")
         return "".join(lines)
 
     def show_about(self) -> None:
         QMessageBox.about(self, self.tr("About hwr-qt"), self.about_text())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        for worker in (self._reader, self._loader):
+            worker.close()
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
         super().closeEvent(event)
