@@ -3,6 +3,8 @@ command line on bad input, and one run on the real test writers (needs HWR_PEN_D
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from inkshapes import digit
@@ -144,3 +146,17 @@ def test_benchmark_on_real_test_writers(pen_data, recognizer):
         for label, p in zip(n.label, pieces(n), strict=True):
             width = p.bounds()[2] - p.bounds()[0]
             assert any(abs(x - width) < 1e-6 * (1 + x) for x in widths[n.writer, label])
+
+
+def test_command_line_writes_the_figures_the_model_card_reads(pen_dir, tmp_path, capsys):
+    out = tmp_path / "pen.json"
+    assert main(["--pen-dir", str(pen_dir), "--limit", "60", "--numbers", "12", "--split",
+                 "val", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["split"] == "val" and res["headline"] in capsys.readouterr().out
+    for key in ("top1", "top3", "more_than_one_char", "rejected", "n"):
+        assert key in res["digits"]["overall"]
+    assert res["numbers"]["overall"]["n"] == 12 and "exact" in res["numbers"]["overall"]
+    assert res["letters"]["overall"]["n"] == 60 and "rejected" in res["letters"]["overall"]
+    assert set(res["dropped_as_broken"]) == {"pendigits", "uji_digits", "unipen_digits",
+                                             "unipen_upper", "unipen_lower", "omniglot_latin"}
