@@ -40,6 +40,7 @@ PARTITION_MARGIN_BACK = SPLIT_MARGIN
 # merge win where the split rule would have joined the pieces (val writers: 0.0-0.3
 # move numbers by +-0.2 pt; below 0.2 more single digits read as several).
 MERGE_BONUS = 2 * SPLIT_MARGIN
+MAX_PIECES = 40  # pieces to render per drawing before partings are left out (latency)
 
 INK_SUFFIXES = {".json", ".ink"}
 # Beyond these a drawing is no number any more (20+ digits, or a pen left on the tablet),
@@ -139,16 +140,30 @@ Option = tuple[list[Ink], list[Box], float]  # pieces, their boxes, a cost on to
 
 
 def _group_options(group: Ink) -> list[Option]:
-    """The group read whole, cut at projection minima, or parted stroke-wise."""
+    """The group read whole or cut at projection minima."""
     box = ink_box(group)
     options: list[Option] = [([group], [box], 0.0)]
-    cuts = [(s, CROSSING_PENALTY * s.extra_crossings) for s in split_candidates(group)]
-    parts = [(s, -PARTITION_MARGIN_BACK * (len(s.pieces) - 1)) for s in stroke_partitions(group)]
-    for split, cost in cuts + parts:
+    for split in split_candidates(group):
         boxes = [ink_box(p) for p in split.pieces]
         if all(b.height >= MIN_PIECE_HEIGHT * box.height for b in boxes):
-            options.append((split.pieces, boxes, cost))
+            options.append((split.pieces, boxes, CROSSING_PENALTY * split.extra_crossings))
     return options
+
+
+def _add_partings(groups: list[Ink], per_group: list[list[Option]]) -> None:
+    """Each group's stroke-wise partings, while the drawing has fewer than MAX_PIECES
+    pieces to read (many strokes crowded together, like hatching, would multiply them)."""
+    budget = MAX_PIECES - sum(len(pieces) for options in per_group for pieces, _, _ in options)
+    for group, options in zip(groups, per_group, strict=True):
+        height = options[0][1][0].height
+        for split in stroke_partitions(group):
+            if len(split.pieces) > budget:
+                return
+            boxes = [ink_box(p) for p in split.pieces]
+            if all(b.height >= MIN_PIECE_HEIGHT * height for b in boxes):
+                options.append((split.pieces, boxes,
+                                -PARTITION_MARGIN_BACK * (len(split.pieces) - 1)))
+                budget -= len(split.pieces)
 
 
 def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
@@ -163,6 +178,7 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     """
     groups = group_strokes(ink)
     per_group = [_group_options(g) for g in groups]
+    _add_partings(groups, per_group)
     merges = merge_candidates(groups)
     order = {id(s): i for i, s in enumerate(ink.strokes)}
     merged = [Ink(tuple(sorted((s for g in groups[i:j] for s in g.strokes),

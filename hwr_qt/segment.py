@@ -38,7 +38,8 @@ DIGIT_ASPECT = 0.6  # typical digit width / height, to guess how many are touchi
 # more touching numbers and more letters (H, k, N) as digits (val writers: 0.35 gave
 # numbers +0.2 pt, letters rejected -0.3 pt; 0.5 +0.5 pt and -1.0 pt).
 SIDE_OVERLAP = 0.25
-MAX_PARTITION_STROKES = 8  # groups with more strokes are not parted stroke-wise (cost)
+MAX_PARTITION_STROKES = 6  # groups with more strokes are not parted stroke-wise (cost)
+MAX_PARTS = 3  # digits a group may be parted into (at most 15 ways of 6 strokes)
 MAX_MERGE = 3  # neighbouring groups that may form one character
 MERGE_GAP = 0.15  # of the run's height: groups further apart are separate characters
 PARTIAL = 0.7  # of the run's height: a merge needs a group shorter than this (a part)
@@ -328,8 +329,8 @@ def _x_overlap(a: Box, b: Box, min_w: float) -> float:
     return (min(a.x1, b.x1) - max(a.x0, b.x0)) / max(narrow.width, min_w)
 
 
-def stroke_partitions(group: Ink, max_parts: int = 4) -> list[Split]:
-    """Ways to read a group of several strokes as 2..``max_parts`` digits, stroke-wise.
+def stroke_partitions(group: Ink) -> list[Split]:
+    """Ways to read a group of several strokes as 2..``MAX_PARTS`` digits, stroke-wise.
 
     Strokes are ordered by the centre of their boxes and cut into runs; neighbouring
     runs must stand side by side (x-overlap at most ``SIDE_OVERLAP`` of the narrower),
@@ -345,7 +346,7 @@ def stroke_partitions(group: Ink, max_parts: int = 4) -> list[Split]:
     order = sorted(range(n), key=lambda i: boxes[i].x0 + boxes[i].x1)
     min_w = MIN_WIDTH * max(line.height, 1e-9)
     out = []
-    for parts in range(2, min(max_parts, n) + 1):
+    for parts in range(2, min(MAX_PARTS, n) + 1):
         for cuts in itertools.combinations(range(1, n), parts - 1):
             runs = [order[a:b] for a, b in zip((0, *cuts), (*cuts, n), strict=True)]
             rboxes = [functools.reduce(Box.union, (boxes[i] for i in r)) for r in runs]

@@ -181,3 +181,19 @@ def test_a_one_touching_its_neighbour_is_parted_from_it(recognizer, text, gap):
     ink = number(text, gap=gap)  # the boxes overlap by 1 unit of 100: one group
     assert len(group_strokes(ink)) == 1
     assert read_number(recognizer, ink).text == text
+
+
+def test_crowded_strokes_keep_the_pieces_to_read_bounded(recognizer, monkeypatch):
+    import hwr_qt.pipeline as pipeline
+
+    # Six groups of six close vertical lines (hatching): each group could be parted in
+    # 15 ways; the reader stops adding partings at MAX_PIECES pieces for the drawing.
+    hatch = Ink(tuple(Stroke(tuple(Point(g * 80 + i * 5 + j % 2, j * 5) for j in range(21)))
+                      for g in range(6) for i in range(6)))
+    assert len(group_strokes(hatch)) == 6
+    assert all(len(stroke_partitions(g)) == 15 for g in group_strokes(hatch))
+    rendered = []
+    real = pipeline.render_ink
+    monkeypatch.setattr(pipeline, "render_ink", lambda ink: rendered.append(ink) or real(ink))
+    read_number(recognizer, hatch)
+    assert 6 < len(rendered) <= pipeline.MAX_PIECES + 2 * 6  # + merges, at most 2 per group
