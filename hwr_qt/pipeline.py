@@ -40,7 +40,7 @@ PARTITION_MARGIN_BACK = SPLIT_MARGIN
 # merge win where the split rule would have joined the pieces (val writers: 0.0-0.3
 # move numbers by +-0.2 pt; below 0.2 more single digits read as several).
 MERGE_BONUS = 2 * SPLIT_MARGIN
-MAX_PIECES = 40  # pieces to render per drawing before partings are left out (latency)
+MAX_PIECES = 40  # pieces to read per drawing before merges and partings are left out
 
 INK_SUFFIXES = {".json", ".ink"}
 # Beyond these a drawing is no number any more (20+ digits, or a pen left on the tablet),
@@ -150,10 +150,8 @@ def _group_options(group: Ink) -> list[Option]:
     return options
 
 
-def _add_partings(groups: list[Ink], per_group: list[list[Option]]) -> None:
-    """Each group's stroke-wise partings, while the drawing has fewer than MAX_PIECES
-    pieces to read (many strokes crowded together, like hatching, would multiply them)."""
-    budget = MAX_PIECES - sum(len(pieces) for options in per_group for pieces, _, _ in options)
+def _add_partings(groups: list[Ink], per_group: list[list[Option]], budget: int) -> None:
+    """Each group's stroke-wise partings, while they add at most ``budget`` pieces."""
     for group, options in zip(groups, per_group, strict=True):
         height = options[0][1][0].height
         for split in stroke_partitions(group):
@@ -178,8 +176,11 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     """
     groups = group_strokes(ink)
     per_group = [_group_options(g) for g in groups]
-    _add_partings(groups, per_group)
-    merges = merge_candidates(groups)
+    # At most MAX_PIECES pieces to read per drawing: many strokes crowded together (like
+    # hatching) would otherwise multiply the merges and partings to read.
+    budget = MAX_PIECES - sum(len(pieces) for options in per_group for pieces, _, _ in options)
+    merges = merge_candidates(groups)[:max(budget, 0)]
+    _add_partings(groups, per_group, budget - len(merges))
     order = {id(s): i for i, s in enumerate(ink.strokes)}
     merged = [Ink(tuple(sorted((s for g in groups[i:j] for s in g.strokes),
                                key=lambda s: order[id(s)]))) for i, j in merges]

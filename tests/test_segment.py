@@ -187,13 +187,17 @@ def test_crowded_strokes_keep_the_pieces_to_read_bounded(recognizer, monkeypatch
     import hwr_qt.pipeline as pipeline
 
     # Six groups of six close vertical lines (hatching): each group could be parted in
-    # 15 ways; the reader stops adding partings at MAX_PIECES pieces for the drawing.
+    # 15 ways. Thirty dashes of alternating height: each could merge with 1-2 neighbours.
     hatch = Ink(tuple(Stroke(tuple(Point(g * 80 + i * 5 + j % 2, j * 5) for j in range(21)))
                       for g in range(6) for i in range(6)))
-    assert len(group_strokes(hatch)) == 6
+    dashes = Ink(tuple(Stroke((Point(10 * i, 50 * (i % 2)), Point(10 * i, 100)))
+                       for i in range(30)))
     assert all(len(stroke_partitions(g)) == 15 for g in group_strokes(hatch))
-    rendered = []
+    assert len(merge_candidates(group_strokes(dashes))) > 40
     real = pipeline.render_ink
-    monkeypatch.setattr(pipeline, "render_ink", lambda ink: rendered.append(ink) or real(ink))
-    read_number(recognizer, hatch)
-    assert 6 < len(rendered) <= pipeline.MAX_PIECES + 2 * 6  # + merges, at most 2 per group
+    for ink in (hatch, dashes):
+        rendered: list[Ink] = []
+        monkeypatch.setattr(pipeline, "render_ink",
+                            lambda i, out=rendered: out.append(i) or real(i))
+        read_number(recognizer, ink)
+        assert len(group_strokes(ink)) < len(rendered) <= pipeline.MAX_PIECES
