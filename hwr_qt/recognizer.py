@@ -36,6 +36,8 @@ class Recognizer:
     def __init__(self, path: str | Path, *, calibrate: bool = True) -> None:
         import onnxruntime as ort  # deferred: keeps `import hwr_qt...` light
 
+        ort.disable_telemetry_events()  # the event switch too (hwr_qt.privacy: the files)
+
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"model file not found: {self.path}")
