@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # Limits that keep a hostile or broken file from exhausting memory or time.
 MAX_POINTS = 1_000_000
@@ -69,7 +70,7 @@ class Ink:
         return Ink(tuple(self.strokes[i] for i in indices))
 
     # --- serialisation -------------------------------------------------------------
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         # Unrounded: the format is "any units", and rounding to a fixed number of decimals
         # would collapse a drawing made in small units (e.g. 1e-4) onto a single point.
         def pt(p: Point) -> list[float]:

@@ -8,6 +8,7 @@ re-rendered from vectors on resize, undo and redo, so nothing is lost to rasteri
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -167,7 +168,7 @@ class InkCanvas(QWidget):
         return QPen(INK_COLOUR, self._pen_width * pressure_factor(pressure),
                     Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
 
-    def _paint_strokes(self, pixmap: QPixmap, strokes) -> None:
+    def _paint_strokes(self, pixmap: QPixmap, strokes: Iterable[Stroke]) -> None:
         if pixmap.isNull():
             return
         painter = QPainter(pixmap)
