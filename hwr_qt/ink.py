@@ -143,7 +143,20 @@ def load_ink(path: str | Path) -> Ink:
     if size == 0:
         raise InkError("the file is empty")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InkError(f"cannot read {path.name}: {e.strerror or e}") from None
+    return parse_ink(raw)
+
+
+def parse_ink(raw: bytes) -> Ink:
+    """An ink document's bytes (a file's, or standard input's) -> Ink, or InkError."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise InkError(f"too large (over {MAX_FILE_BYTES // 2**20} MB)")
+    if not raw.strip():
+        raise InkError("the ink document is empty")
+    try:
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InkError("not an ink file: not UTF-8 text") from None
     except json.JSONDecodeError as e:
@@ -152,8 +165,6 @@ def load_ink(path: str | Path) -> Ink:
         raise InkError("not an ink file: JSON nested too deeply") from None
     except ValueError as e:  # e.g. an integer literal over Python's 4300-digit limit
         raise InkError(f"not an ink file: invalid JSON ({str(e).split(':')[0]})") from None
-    except OSError as e:
-        raise InkError(f"cannot read {path.name}: {e.strerror or e}") from None
     return Ink.from_json(data)
 
 
