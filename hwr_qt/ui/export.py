@@ -39,7 +39,7 @@ def export_png(ink: Ink, path: str | Path, pen_width: float) -> None:
     for stroke in ink.strokes:
         paint_stroke(painter, stroke, lambda x, y: QPointF(x - ox, y - oy), pen_width, INK)
     painter.end()
-    if not image.save(str(path), b"PNG"):
+    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]  # stubs want bytes
         raise OSError(f"cannot write {Path(path).name}")
 
 
