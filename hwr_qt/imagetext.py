@@ -23,6 +23,8 @@ MIN_WIDTH = 0.08  # of the line height: a "1" counts as at least this wide
 NOISE_AREA = 0.02  # of the largest component's area: smaller blobs far away are noise
 FAINT = 0.4  # of the strongest big component's mean ink: paler blobs are not pen strokes
 SPECK = 0.25  # of the line height: groups smaller in both directions are specks
+EDGE_SPAN = 0.8  # of the image side: a band along an edge is lighting, not ink ...
+EDGE_SOLID = 0.75  # ... when it is this solid (area / box area)
 MAX_PARTS = 6  # a group of more components is not tried as component partitions
 SPLIT_ASPECT = 1.0  # width / height above which a group may hold several digits
 DIGIT_ASPECT = 0.6  # typical digit width / height, to guess how many are touching
@@ -158,6 +160,25 @@ def group_components(comps: list[Component], strength: dict[int, float] | None =
     return [g for g in groups if g.height >= SPECK * line or g.width >= SPECK * line]
 
 
+def drop_edge_bands(comps: list[Component], h: int, w: int) -> list[Component]:
+    """Leave out solid bands along the image's edge: a shadow or the table beyond the
+    paper, too narrow for the paper estimate to tell from a thick stroke. A band runs
+    along most of a side, touches it, and is almost solid; a pen stroke is none of
+    these. A lone component is kept whatever it looks like (a tightly cropped "1")."""
+    if len(comps) < 2:
+        return comps
+
+    def band(c: Component) -> bool:
+        bw, bh = c.x1 - c.x0, c.y1 - c.y0
+        solid = c.area >= EDGE_SOLID * bw * bh
+        vertical = (c.x0 == 0 or c.x1 == w) and bh >= EDGE_SPAN * h
+        horizontal = (c.y0 == 0 or c.y1 == h) and bw >= EDGE_SPAN * w
+        return solid and (vertical or horizontal)
+
+    kept = [c for c in comps if not band(c)]
+    return kept or comps
+
+
 def _minima(profile: np.ndarray, lo: int, hi: int, count: int) -> list[int]:
     """Up to ``count`` lowest local minima of ``profile[lo:hi]``, as indices."""
     idx = [i for i in range(max(lo, 1), min(hi, len(profile) - 1))
@@ -228,6 +249,7 @@ class Option:
 def candidates(ink: np.ndarray) -> list[list[Option]]:
     """For each character group, left to right: the whole group, then its splits."""
     labels, comps = label_components(ink > 0)
+    comps = drop_edge_bands(comps, *ink.shape)
     sums = np.bincount(labels.ravel(), weights=ink.ravel())
     strength = {c.label: float(sums[c.label]) / c.area for c in comps}
     out = []
