@@ -130,7 +130,10 @@ class MainWindow(QMainWindow):
         side.addWidget(self.answer)
         side.addWidget(self.bars)
         side.addSpacing(8)
-        side.addWidget(QLabel(self.tr("Model input:")))
+        self.preview_label = QLabel(self.tr("Model input:"))
+        self.preview_label.hide()  # shown with the first answer
+        self.preview.hide()
+        side.addWidget(self.preview_label)
         side.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
         side.addStretch(1)
         side.addLayout(form)
@@ -345,6 +348,8 @@ class MainWindow(QMainWindow):
         self.answer.show_hint(hint)
         self.bars.clear()
         self.preview.set_input(None)
+        self.preview.hide()  # no empty placeholders while there is nothing to show
+        self.preview_label.hide()
         self._update_actions()
 
     def select_char(self, index: int) -> None:
@@ -355,6 +360,8 @@ class MainWindow(QMainWindow):
         self.last_reading = reading
         self.bars.set_predictions(reading.top_k, reading.not_digit, reading.rejected)
         self.preview.set_input(reading.model_input)
+        self.preview.show()
+        self.preview_label.show()
         if self.answer.char_buttons:
             for i, b in enumerate(self.answer.char_buttons):
                 b.setChecked(i == index)

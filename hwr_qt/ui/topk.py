@@ -136,6 +136,10 @@ class AnswerView(QWidget):
 
     def _set_buttons(self, labels: list[str]) -> None:
         for b in self.char_buttons:
+            # Out of the layout now: deleteLater alone leaves them laid out (and widening
+            # the panel) until the event loop next runs.
+            self._digits_row.removeWidget(b)
+            b.hide()
             b.deleteLater()
         self.char_buttons = []
         font = self.answer.font()
