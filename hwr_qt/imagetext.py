@@ -12,6 +12,7 @@ character is cut out with its own components only (neighbours masked) and goes t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 
@@ -27,6 +28,7 @@ EDGE_SPAN = 0.8  # of the image side: a band along an edge is lighting, not ink 
 EDGE_SOLID = 0.75  # ... when it is this solid (area / box area)
 MAX_PARTS = 6  # a group of more components is not tried as component partitions
 SPLIT_ASPECT = 1.0  # width / height above which a group may hold several digits
+MINIMA = 5  # thinnest columns tried as cuts between touching digits
 DIGIT_ASPECT = 0.6  # typical digit width / height, to guess how many are touching
 
 
@@ -199,7 +201,13 @@ def cut_sets(ink: np.ndarray, max_digits: int = 6) -> list[list[int]]:
     if h <= 0 or w / h < SPLIT_ASPECT:
         return []
     profile = np.convolve(ink.sum(axis=0), np.ones(3) / 3, mode="same")
-    sets = [[c] for c in _minima(profile, int(w * 0.12), int(w * 0.88), 3)]
+    minima = sorted(_minima(profile, int(w * 0.12), int(w * 0.88), MINIMA))
+    sets = [[c] for c in minima]
+    # Two or three touching digits: every pair (triple) of thin columns far enough apart.
+    for k in (2, 3):
+        if w / h >= (k + 0.2) * DIGIT_ASPECT:
+            sets += [list(cs) for cs in combinations(minima, k)
+                     if all(b - a >= 0.3 * h for a, b in zip(cs, cs[1:], strict=False))]
     guess = w / (DIGIT_ASPECT * h)
     # Pen digits vary in width (a "1" is a line, a "0" may be round): a range of counts.
     for n in range(max(3, int(guess * 0.6)), min(max_digits, int(np.ceil(guess)) + 1) + 1):

@@ -28,6 +28,7 @@ MIN_PIECE_HEIGHT = 0.6  # of the group's height: shorter pieces are ligatures, n
 CROSSING_PENALTY = 1.0  # per extra stroke crossing of a cut: digits meet at one joint
 # Blur and JPEG in a photo merge nearby ink, so a cut meets extra runs more often.
 IMAGE_CROSSING_PENALTY = float(__import__('os').environ.get('XP', '0.3'))
+IMAGE_SPLIT_MARGIN = float(__import__('os').environ.get('XM', '0.05'))
 
 INK_SUFFIXES = {".json", ".ink"}
 
@@ -174,7 +175,8 @@ def read_image_ink(recognizer: Recognizer, ink: np.ndarray, k: int = 3) -> Numbe
             if len(o.pieces) > 1 and any(p.box[3] - p.box[1] < MIN_PIECE_HEIGHT * whole_h
                                          for p in o.pieces):
                 continue
-            score = _score(rs, boxes) - IMAGE_CROSSING_PENALTY * o.extra_crossings
+            score = (_score(rs, boxes) + (SPLIT_MARGIN - IMAGE_SPLIT_MARGIN) * (len(rs) - 1)
+                     - IMAGE_CROSSING_PENALTY * o.extra_crossings)
             if score > best_score:
                 best = [CharReading(Ink(), b, r) for b, r in zip(boxes, rs, strict=True)]
                 best_score = score

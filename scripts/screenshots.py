@@ -61,10 +61,24 @@ def scribble() -> Ink:
     return Ink((Stroke(tuple(pts)),))
 
 
+def make_photo(ink: Ink, path: Path) -> Path:
+    """The number "photographed" as the photo benchmark does (benchmarks/photos.py)."""
+    import numpy as np
+
+    from benchmarks.photos import Photo, photograph
+
+    look = Photo(height=110, pen=0.08, paper=(232, 222, 196), ink=(30, 35, 90),
+                 light_lo=0.6, light_angle=0.5, shadow=0.6, shadow_edge=2, noise=0.02,
+                 blur=0.8, jpeg=70)
+    photograph(ink, look, np.random.default_rng(1)).save(str(path))
+    return path
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--out", type=Path, default=ROOT / "docs")
-    p.add_argument("--photo", type=Path, help="an image to open for the 'photo' shot")
+    p.add_argument("--photo", type=Path, help="an image to open for the 'photo' shot "
+                   "(default: the number, photographed as in benchmarks/photos.py)")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication([sys.argv[0]])
@@ -97,12 +111,14 @@ def main() -> int:
         window.canvas.set_ink(digits.get("7") or next(iter(digits.values())))
         shot("topk10")
         window.set_top_k(3)
-        if args.photo:
-            window.open_path(args.photo, ask=False)
-            shot("photo")
+        photo = args.photo or make_photo(side_by_side([digits[d] for d in number]),
+                                         args.out / ".screenshot-photo.jpg")
+        window.open_path(photo, ask=False)
+        shot("photo")
         window._mark_saved(None)  # nothing to ask about on close
         window.close()
         (args.out / f".screenshots-{scheme}.ini").unlink(missing_ok=True)
+    (args.out / ".screenshot-photo.jpg").unlink(missing_ok=True)
     return 0
 
 
