@@ -344,3 +344,24 @@ def test_opening_a_folder_says_so(window, tmp_path, monkeypatch):
     assert not window.open_path(tmp_path)
     assert warnings == [f"{tmp_path.name} is a folder"]
 
+
+
+# --- defects ---------------------------------------------------------------------------------
+def test_about_box_is_a_table_with_the_calibrated_ece(window):
+    text = window.about_text()
+    ece = float(window.recognizer.metadata["ece_test_after"])
+    assert f"ECE {ece:.2%}" in text and "→" not in text
+    assert "<table>" in text and "white-space:nowrap" in text
+    assert "nothing you draw or open is sent anywhere" in text
+
+
+def test_bad_model_at_start_up_is_said_plainly(qtbot, tmp_path, monkeypatch):
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text, *a: shown.append(text))
+    bad = tmp_path / "notes.onnx"
+    bad.write_text("just some text")
+    w = MainWindow(Settings(str(tmp_path / "s.ini")), bad)
+    qtbot.addWidget(w)
+    assert len(shown) == 1
+    assert "notes.onnx: not an ONNX model" in shown[0]
+    assert "ONNXRuntimeError" not in shown[0] and "PROTOBUF" not in shown[0]
