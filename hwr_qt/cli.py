@@ -20,23 +20,28 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hwr_qt.imagefile import ImageFileError
 from hwr_qt.ink import MAX_FILE_BYTES, InkError, parse_ink
-from hwr_qt.pipeline import INK_SUFFIXES, NumberReading, is_ink_file, read_file, read_number
-from hwr_qt.preprocess import FIELD, EmptyInputError
-from hwr_qt.recognizer import LABELS, ModelError, Prediction, Recognizer
+from hwr_qt.pipeline import (
+    INK_SUFFIXES,
+    NumberReading,
+    check_readable,
+    is_ink_file,
+    read_file,
+    read_number,
+)
+from hwr_qt.preprocess import EmptyInputError
+from hwr_qt.recognizer import ModelError, ModelOutputError, Prediction, Recognizer
 from hwr_qt.resources import default_model_path
 
 PROG = "hwr-qt recognize"
-COMMANDS = ("recognize", "recognise")
+COMMANDS = ("recognize", "recognise")  # both spellings, as the hwr-qt entry point accepts
 MAX_TOP_K = 10
 STDIN = "-"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff",
-                  ".pbm", ".pgm", ".ppm"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 # What one bad file may raise; anything else is a bug and should show its traceback.
-FILE_ERRORS = (InkError, ImageFileError, EmptyInputError, OSError, ValueError, MemoryError)
+FILE_ERRORS = (InkError, ImageFileError, EmptyInputError, ModelOutputError, OSError,
+               ValueError, MemoryError)
 
 _app: object | None = None  # the Qt application, once created; kept so it stays alive
 
@@ -44,7 +49,7 @@ EPILOG = """\
 what is read:
   ink     .json/.ink: {"strokes": [[[x, y] or [x, y, pressure], ...], ...]}, y downward,
           any units; a drawing of several digits is read as a number, left to right
-  images  PNG/JPEG/BMP/GIF/WebP/TIFF/PNM: photos and scans of paper too (uneven light,
+  images  PNG, JPEG, BMP, GIF, TIFF, WebP: photos and scans of paper too (uneven light,
           tinted paper, dark or light ink); several digits are read as a number
   FOLDER  its ink and image files, sorted by name (--recursive: subfolders too)
   -       one ink document from standard input
@@ -129,9 +134,9 @@ def _one_line(e: BaseException) -> str:
 def _ensure_qt_app() -> None:
     """Create a Qt application before the first image is read.
 
-    PNG/JPEG/BMP decode without one, but files are sniffed by content, and Qt aborts the
-    whole process if e.g. an SVG with text is read without a QGuiApplication (fonts). A
-    QApplication rather than a QGuiApplication, so that widgets still work if the CLI runs
+    The accepted formats decode without one (SVG, which aborts Qt without one, is
+    refused by hwr_qt.imagefile), but a plugin may still want one. A QApplication rather
+    than a QGuiApplication, so that widgets still work if the CLI runs
     inside the GUI's process (or a test session). Offscreen when Linux has no display.
     """
     global _app
@@ -162,22 +167,20 @@ def _quiet_qt() -> Iterator[None]:
         qInstallMessageHandler(previous)
 
 
-def _load_model(path: str) -> Recognizer:
-    recognizer = Recognizer(path)
-    # A model can pass the signature check and still fail or misbehave when run; find out
-    # now, as a model error, rather than as the same error repeated for every file.
-    try:
-        probe = recognizer.probabilities(np.zeros((FIELD, FIELD), np.float32))
-    except Exception as e:  # noqa: BLE001 - onnxruntime raises several unrelated types
-        raise ModelError(f"model {recognizer.path.name} fails to run: {_one_line(e)}") from None
-    if probe.shape != (1, len(LABELS)) or not np.isfinite(probe).all():
-        raise ModelError(f"model {recognizer.path.name} gives invalid output")
-    return recognizer
+def shown_name(name: str) -> str:
+    """A file name as text that any UTF-8 output takes: bytes that are not UTF-8 (kept
+    by Python as lone surrogates) are shown as \\xNN rather than ending the output."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _read(recognizer: Recognizer, name: str, k: int) -> NumberReading:
     if name == STDIN:
-        return read_number(recognizer, parse_ink(sys.stdin.buffer.read(MAX_FILE_BYTES + 1)), k)
+        ink = parse_ink(sys.stdin.buffer.read(MAX_FILE_BYTES + 1))
+        check_readable(ink)
+        number = read_number(recognizer, ink, k)
+        if not number.chars:
+            raise EmptyInputError("no ink to recognise")
+        return number
     if not is_ink_file(name):
         _ensure_qt_app()
     return read_file(recognizer, name, k)
@@ -196,7 +199,9 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: error: '-' (standard input) may be given once", file=sys.stderr)
         return 2
     try:
-        recognizer = _load_model(args.model or str(default_model_path()))
+        # Recognizer runs the model on the batch sizes we send: a model that cannot run
+        # fails here once, as a model error, not once per file.
+        recognizer = Recognizer(args.model or str(default_model_path()))
     except ModelError as e:
         print(f"hwr-qt: error: {_one_line(e)}", file=sys.stderr)
         return 2
@@ -204,6 +209,7 @@ def main(argv: list[str]) -> int:
     failed = False
     with _quiet_qt():
         for name, problem in expand(args.files, args.recursive):
+            shown = shown_name(name)
             try:
                 if problem:
                     raise OSError(problem)
@@ -211,12 +217,12 @@ def main(argv: list[str]) -> int:
             except FILE_ERRORS as e:
                 failed = True
                 if args.json:
-                    print(json.dumps({"file": name, "error": _one_line(e)}), flush=True)
+                    print(json.dumps({"file": shown, "error": _one_line(e)}), flush=True)
                 else:
-                    print(f"hwr-qt: {name}: {_one_line(e)}", file=sys.stderr, flush=True)
+                    print(f"hwr-qt: {shown}: {_one_line(e)}", file=sys.stderr, flush=True)
                 continue
-            print(_json_line(name, number) if args.json else _text_line(name, number, args.top_k),
-                  flush=True)
+            print(_json_line(shown, number) if args.json
+                  else _text_line(shown, number, args.top_k), flush=True)
     return 1 if failed else 0
 
 
@@ -236,7 +242,7 @@ def _json_line(name: str, number: NumberReading) -> str:
                       else round(c.reading.not_digit, 6),
                       "box": [round(v, 2) for v in (c.box.x0, c.box.y0, c.box.x1, c.box.y1)],
                       "top_k": _rows(c.reading.top_k)} for c in number.chars]
-    return json.dumps(obj)
+    return json.dumps(obj, allow_nan=False)  # outputs are checked finite; JSON has no NaN
 
 
 def _text_line(name: str, number: NumberReading, k: int) -> str:

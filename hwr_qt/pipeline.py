@@ -14,7 +14,7 @@ import numpy as np
 
 from hwr_qt import imagetext
 from hwr_qt.imagefile import image_ink, read_image
-from hwr_qt.ink import Ink, load_ink
+from hwr_qt.ink import Ink, InkError, load_ink
 from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.raster import render_ink
 from hwr_qt.recognizer import Prediction, Recognizer
@@ -33,6 +33,10 @@ IMAGE_CROSSING_PENALTY = 0.3
 IMAGE_SPLIT_MARGIN = 0.05
 
 INK_SUFFIXES = {".json", ".ink"}
+# Beyond these a drawing is no number any more (20+ digits, or a pen left on the tablet),
+# and segmenting it would take longer than a user waits: it is refused with a message.
+MAX_READ_STROKES = 40
+MAX_READ_POINTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -186,9 +190,25 @@ def read_image_ink(recognizer: Recognizer, ink: np.ndarray, k: int = 3) -> Numbe
     return NumberReading(chars)
 
 
+def check_readable(ink: Ink) -> None:
+    """Raise InkError, with a message for the user, if the drawing is too big to read."""
+    strokes, points = len(ink.strokes), ink.point_count
+    if strokes > MAX_READ_STROKES:
+        raise InkError(f"too much ink to read as a number ({strokes} strokes; the limit "
+                       f"is {MAX_READ_STROKES})")
+    if points > MAX_READ_POINTS:
+        raise InkError(f"too much ink to read as a number ({points:,} points; the limit "
+                       f"is {MAX_READ_POINTS:,})")
+
+
 def read_file(recognizer: Recognizer, path: str | Path, k: int = 3) -> NumberReading:
     """An ink (.json/.ink) or image file, either of which may hold several digits.
-    Raises InkError/ImageFileError/EmptyInputError."""
+    Raises InkError/ImageFileError/EmptyInputError/ModelOutputError."""
     if is_ink_file(path):
-        return read_number(recognizer, load_ink(path), k)
+        ink = load_ink(path)
+        check_readable(ink)
+        number = read_number(recognizer, ink, k)
+        if not number.chars:
+            raise EmptyInputError("no ink to recognise")
+        return number
     return read_image_ink(recognizer, image_ink(read_image(path)), k)

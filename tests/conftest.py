@@ -29,6 +29,28 @@ def mnist_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def pen_dir() -> Path:
+    """$HWR_PEN_DIR, or a skip with the reason (a failure when HWR_REQUIRE_PEN=1, as in CI)."""
+    env = os.environ.get("HWR_PEN_DIR")
+    path = Path(env) if env else None
+    if path is None or not (path / "pendigits.jsonl.gz").is_file():
+        reason = (f"real pen data not found: set HWR_PEN_DIR to the folder with the "
+                  f"*.jsonl.gz files (now {env!r})")
+        if os.environ.get("HWR_REQUIRE_PEN") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pen_data(pen_dir):
+    """All real pen samples (loaded once per test session)."""
+    from training.pen import load_pen
+
+    return load_pen(pen_dir)
+
+
+@pytest.fixture(scope="session")
 def model_path() -> Path:
     path = default_model_path()
     assert path.is_file(), f"the bundled model is missing: {path}"

@@ -112,7 +112,8 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "huge-header.png": (lambda p: png_claiming_size(p, 100_000, 100_000),
                         "image too large (100000x100000"),
     "blank.png": (blank_png, "blank"),
-    "adir.png": (lambda p: (p.mkdir(), p)[1], "no such file"),
+    "adir.png": (lambda p: (p.mkdir(), p)[1], "a folder, not a file"),
+    "adir.json": (lambda p: (p.mkdir(), p)[1], "a folder, not a file"),
 }
 
 
@@ -294,8 +295,8 @@ def test_polarity_does_not_change_the_model_input(capfd, tmp_path):
 
 def test_headless_subprocess(tmp_path):
     """`python -m hwr_qt.cli` with no display and no QT_QPA_PLATFORM: JPEG works, an SVG
-    with text (which aborts Qt without a QGuiApplication) is read, and a truncated JPEG
-    gives our one line, without Qt's own warnings."""
+    with text (which aborts Qt without a QGuiApplication) is refused before any decoder
+    sees it, and a truncated JPEG gives our one line, without Qt's own warnings."""
     svg = tmp_path / "seven.svg"
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
                    '<rect width="100" height="100" fill="white"/>'
@@ -312,7 +313,10 @@ def test_headless_subprocess(tmp_path):
          str(ink_file)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     out = proc.stdout.splitlines()
-    assert [line.split(": ")[0] for line in out] == [str(svg), str(jpg), str(ink_file)]
+    assert [line.split(": ")[0] for line in out] == [str(jpg), str(ink_file)]
     err = proc.stderr.splitlines()
-    assert len(err) == 1 and err[0].startswith(f"hwr-qt: {trunc}: "), err
-    assert "cannot decode image" in err[0] or "not a readable image" in err[0]
+    assert len(err) == 2, err
+    assert err[0] == (f"hwr-qt: {svg}: not a readable image (an SVG drawing; accepted: "
+                      "PNG, JPEG, BMP, GIF, TIFF, WebP)")
+    assert err[1].startswith(f"hwr-qt: {trunc}: ")
+    assert "cannot decode image" in err[1] or "not a readable image" in err[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
 import pytest
@@ -287,20 +288,129 @@ def test_directory_is_not_an_ink_file(tmp_path):
         load_ink(tmp_path)
 
 
-def test_save_is_atomic(tmp_path, monkeypatch):
+def _half_then_enospc(real_write):
+    """os.write that writes half of what it is given once, then finds the disk full."""
+    calls = []
+
+    def write(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1 and len(data) > 1:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return write
+
+
+def _raise(code: int, text: str):
+    def fail(*_args, **_kwargs):
+        raise OSError(code, text)
+    return fail
+
+
+# Each step of a save after the temporary file exists, failing as the OS would.
+SAVE_FAILURES = {
+    "write": lambda real: _half_then_enospc(real.write),
+    "fsync": lambda real: _raise(errno.EIO, "Input/output error"),
+    "chmod": lambda real: _raise(errno.EPERM, "Operation not permitted"),
+    "replace": lambda real: _raise(errno.EXDEV, "Invalid cross-device link"),
+}
+
+
+@pytest.mark.parametrize("step", list(SAVE_FAILURES))
+def test_save_is_atomic(tmp_path, monkeypatch, step):
+    """A save interrupted after its temporary file was created leaves the old file
+    byte for byte, no temporary file, and raises the OSError."""
+    import os
+
     path = tmp_path / "digit.json"
     save_ink(Ink.from_points([[[1, 2], [3, 4]]]), path)
     before = path.read_bytes()
+    seen = []  # the folder's files when the failure struck
+    fail = SAVE_FAILURES[step](os)
 
-    def boom(*args, **kwargs):
-        raise RuntimeError("serialisation failed")
+    def failing(*args, **kwargs):
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))
+        return fail(*args, **kwargs)
 
-    monkeypatch.setattr(ink_mod.json, "dumps", boom)
-    with pytest.raises(RuntimeError):
-        save_ink(Ink.from_points([[[9, 9]]]), path)
+    monkeypatch.setattr(os, step, failing)
+    big = Ink.from_points([[[i, i] for i in range(5000)]])
+    with pytest.raises(OSError) as info:
+        save_ink(big, path)
     monkeypatch.undo()
+    assert info.value.strerror
+    assert len(seen[0]) == 2, "the failure must come after the temporary file was created"
     assert path.read_bytes() == before
-    assert load_ink(path) == Ink.from_points([[[1, 2], [3, 4]]])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["digit.json"]
+
+
+def test_save_on_a_full_disk(tmp_path):
+    """A real full disk: a 64 kB tmpfs (needs root and mount; skipped otherwise)."""
+    import os
+    import subprocess
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k",
+                                            "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        path = mnt / "digit.json"
+        save_ink(Ink.from_points([[[1, 2], [3, 4]]]), path)
+        before = path.read_bytes()
+        with pytest.raises(OSError) as info:
+            save_ink(Ink.from_points([[[i, i + 0.5] for i in range(20_000)]]), path)
+        assert info.value.errno == errno.ENOSPC
+        assert path.read_bytes() == before
+        assert [p.name for p in mnt.iterdir()] == ["digit.json"]
+        assert os.statvfs(mnt).f_bfree > 0  # the partial temporary file was removed
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_read_only_target_is_refused(tmp_path):
+    path = tmp_path / "digit.json"
+    save_ink(Ink.from_points([[[1, 2], [3, 4]]]), path)
+    before = path.read_bytes()
+    path.chmod(0o444)
+    try:
+        with pytest.raises(PermissionError, match="read-only"):
+            save_ink(Ink.from_points([[[9, 9]]]), path)
+        assert path.read_bytes() == before
+        assert [p.name for p in tmp_path.iterdir()] == ["digit.json"]
+    finally:
+        path.chmod(0o644)
+
+
+def test_symlink_is_written_through(tmp_path):
+    real = tmp_path / "real.json"
+    save_ink(Ink.from_points([[[1, 2]]]), real)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    save_ink(Ink.from_points([[[5, 6], [7, 8]]]), link)
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert load_ink(real) == Ink.from_points([[[5, 6], [7, 8]]])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
+
+
+def test_temporary_name_is_not_shared(tmp_path):
+    """Another program's (or an older version's) ``digit.json.tmp`` is left alone."""
+    path = tmp_path / "digit.json"
+    other = tmp_path / "digit.json.tmp"
+    other.write_text("someone else's")
+    save_ink(Ink.from_points([[[1, 2]]]), path)
+    assert other.read_text() == "someone else's"
+    assert load_ink(path) == Ink.from_points([[[1, 2]]])
+
+
+def test_new_file_gets_normal_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        save_ink(Ink.from_points([[[1, 2]]]), tmp_path / "new.json")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o644
 
 
 def test_save_overwrites(tmp_path):

@@ -13,27 +13,29 @@ import pytest
 from hwr_qt.preprocess import PREPROCESSING_VERSION
 from hwr_qt.recognizer import INPUT_NAME, LABELS, OUTPUT_NAME, REJECT_NAME, Recognizer
 
-RECORD_KEYS = {"recipe", "preprocessing_version", "parameters", "history", "wall_time_s",
-               "test_accuracy", "test_accuracy_normalized", "machine", "finished"}
+RECORD_KEYS = {"recipe", "seeds", "preprocessing_version", "parameters", "classes", "history",
+               "wall_time_s", "test_accuracy", "test_accuracy_normalized", "validation",
+               "machine", "finished"}
 META_KEYS = {"labels", "preprocessing_version", "test_accuracy", "test_accuracy_normalized",
              "temperature", "date", "training_record_sha256", "architecture",
-             "input_convention", "training_data", "hwr_qt_version"}
+             "input_convention", "training_data", "sources", "hwr_qt_version"}
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory, mnist_dir):
-    """Train 1 epoch on 300 images (+60 non-digits), export it; ~30 s on two CPU cores."""
+def tiny(tmp_path_factory, mnist_dir, pen_dir):
+    """Train 1 epoch on 300 MNIST images, 75 real pen digits (+ non-digits: generated and
+    pen letters), export it; ~1 min on two CPU cores."""
     from export.onnx_export import export
     from training.train import Recipe, train
 
     root = tmp_path_factory.mktemp("tiny")
-    recipe = Recipe(arch="default", epochs=1, batch_size=64, optimizer="adam",
-                    learning_rate=2e-3, augment=True, negatives=60, drawn=0.3, seed=3,
-                    val_size=500,
-                    limit=300)
-    record = train(recipe, data_dir=str(mnist_dir), out=root / "m", verbose=0)
+    recipe = Recipe(arch="default", epochs=1, batch_size=64, negatives=60, drawn=0.3,
+                    pen_repeat=1, pen_letters=30, styles=20, seed=3, val_size=500, limit=300)
+    record = train(recipe, data_dir=str(mnist_dir), out=root / "m", verbose=0,
+                   pen_dir=str(pen_dir))
     onnx_path = root / "x" / "digits.onnx"
-    card = export(root / "m", onnx_path, str(mnist_dir), verify_count=1000)
+    card = export(root / "m", onnx_path, str(mnist_dir), verify_count=1000,
+                  pen_dir=str(pen_dir))
     return {"root": root, "recipe": recipe, "record": record, "onnx": onnx_path, "card": card}
 
 
@@ -46,7 +48,9 @@ def test_training_outputs(tiny):
     assert record["recipe"] == asdict(tiny["recipe"])
     assert record["preprocessing_version"] == PREPROCESSING_VERSION
     assert len(record["history"]) == 1
-    assert {"accuracy", "loss", "val_accuracy", "val_loss"} <= set(record["history"][0])
+    assert {"accuracy", "loss", "mnist_val_acc", "pen_val_acc",
+            "pen_val_letters_rejected"} <= set(record["history"][0])
+    assert record["classes"] == 11
     assert record["parameters"] > 10_000
     assert 0.0 <= record["test_accuracy"] <= 1.0
     assert 0.0 <= record["test_accuracy_normalized"] <= 1.0
@@ -71,7 +75,7 @@ def test_export_outputs(tiny):
     rejection = card["rejection"]
     assert 0.0 < rejection["threshold"] < 1.0
     for key in ("held_out_digits_rejected", "held_out_negatives_rejected",
-                "mnist_test_rejected"):
+                "mnist_test_rejected", "pen_val_digits_rejected", "pen_val_letters_rejected"):
         assert 0.0 <= rejection[key] <= 1.0
     md = card_md.read_text()
     assert "digits.onnx" in md and "Confusion matrix" in md
@@ -243,12 +247,10 @@ def test_split_depends_on_seed():
 
 def test_train_reports_bad_data_dir(tmp_path):
     from training.mnist import MnistError
-    from training.train import Recipe, train
+    from training.train import RECIPES, train
 
-    recipe = Recipe(arch="seed", epochs=1, batch_size=8, optimizer="adadelta",
-                    learning_rate=1.0, augment=False, negatives=0, drawn=0.0, seed=0,
-                    val_size=10,
-                    limit=20)
+    recipe = RECIPES["seed"].with_overrides(epochs=1, batch_size=8, seed=0, val_size=10,
+                                            limit=20)
     with pytest.raises(MnistError):
         train(recipe, data_dir=str(tmp_path / "missing"), out=tmp_path / "out", verbose=0)
     assert not (tmp_path / "out").exists()

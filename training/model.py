@@ -54,9 +54,10 @@ def default_model(classes: int = 11) -> keras.Model:
     return keras.Model(inputs, outputs, name="hwr_default")
 
 
-def build(arch: str, negatives: bool = True) -> keras.Model:
+def build(arch: str, classes: int = 11) -> keras.Model:
+    """``classes`` 11: the ten digits plus "not a digit"; 10: digits only."""
     if arch == "seed":
         return seed_model()
     if arch == "default":
-        return default_model(11 if negatives else 10)
+        return default_model(classes)
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")

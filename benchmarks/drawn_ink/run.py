@@ -11,6 +11,7 @@ Everything is seeded: the same arguments print the same table.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -203,6 +204,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="digits per condition row (at most --limit)")
     ap.add_argument("--numbers", type=int, default=1000, help="4-digit numbers to read")
     ap.add_argument("--negatives", type=int, default=250, help="non-digit inks per kind")
+    ap.add_argument("--json", metavar="OUT", default=None,
+                    help="also write the overall figures here (the export's model card)")
     ap.add_argument("--save-samples", metavar="DIR", default=None,
                     help="write PNG contact sheets of generated ink to DIR")
     return ap.parse_args(argv)
@@ -331,6 +334,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"numbers with a rejected character: "
               f"{pct([r.ours_chars_rejected > 0 for r in num_results])} %")
 
+    if args.json:
+        summary = {"digits": n, "seed": args.seed, "top1": float(np.mean(mix.ours_top1)),
+                   "top3": float(np.mean(mix.ours_top3)), "mnist_reference_top1": ref_top1,
+                   "numbers": nn, "numbers_exact": (float(np.mean([r.ours == r.label
+                                                                   for r in num_results]))
+                                                    if nn and num_results[0].ours is not None
+                                                    else None)}
+        Path(args.json).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     if args.save_samples:
         save_samples(Path(args.save_samples), per_cond, negs, neg_inks, neg_styles,
                      num_inks, num_styles, num_results, rec)

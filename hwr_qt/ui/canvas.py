@@ -3,13 +3,19 @@
 Like Qt's Scribble/Tablet examples the widget owns a pixmap of finished strokes and its
 pens; unlike them, the truth is the vector ``InkHistory``: the pixmap is only a cache,
 re-rendered from vectors on resize, undo and redo, so nothing is lost to rasterisation.
+
+Drawing costs the same per move however long the stroke: each new segment is painted
+into the pixmap (Scribble's way); at pen-up the stroke is painted once more as one path
+over the pixmap saved at pen-down, so the cache matches a re-render exactly. A drawing
+too big to re-render within a frame (e.g. a loaded 1M-point file) is re-rendered in the
+background while the previous pixmap, scaled, stands in.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -17,7 +23,6 @@ from PySide6.QtGui import (
     QImage,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPalette,
     QPen,
@@ -27,9 +32,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from hwr_qt.ink import Ink, InkHistory, Point, Stroke
+from hwr_qt.ink import Ink, InkHistory, LoadCancelled, Point, Stroke
 from hwr_qt.raster import paint_stroke, pressure_factor
+from hwr_qt.ui.background import LatestOnly
 
+# The canvas draws with its palette (Text on Base: dark ink on light paper in a light
+# theme, the reverse in a dark one); these are the light theme's, for exports.
+INK_COLOUR = QColor(20, 20, 30)
+PAPER_COLOUR = QColor(255, 255, 255)
 BOX_COLOUR = QColor(40, 120, 220)
 MIN_POINT_DISTANCE = 0.75  # logical px; denser samples add nothing but cost
 # Mouse positions come in whole pixels, so a slow stroke is a staircase. A light 1-2-1
@@ -38,6 +48,9 @@ MIN_POINT_DISTANCE = 0.75  # logical px; denser samples add nothing but cost
 # (tests/test_desktop.py measures both).
 SMOOTHING_PASSES = 2
 MAX_SHIFT = 1.0  # logical px: a staircase step, not a feature of the writing
+BACKGROUND_RENDER_POINTS = 50_000  # above this a re-render may take longer than a frame
+RENDER_CHUNK = 20_000  # points per path when rendering big strokes (progress, cancel)
+REPAINT_POINTS = 5_000  # longer strokes keep their live pixels at pen-up (no stall)
 
 
 def smooth_points(points: list[Point], passes: int = SMOOTHING_PASSES) -> list[Point]:
@@ -75,9 +88,12 @@ class InkCanvas(QWidget):
         self._stroke_t0 = 0.0
         self._tablet_down = False
         self._pixmap = QPixmap()
-        self._live_path = QPainterPath()
+        self._before_stroke = QPixmap()  # the pixmap at pen-down, to paint the stroke over
+        self._renderer = LatestOnly("hwr-qt render", self)
+        self._renderer.finished.connect(self._on_rendered)
+        self._rendering: tuple[Stroke, ...] = ()  # what the background render is drawing
         self._boxes: list[tuple[QRectF, str]] = []  # overlay of per-digit boxes
-        self._box_pad = 0.0
+        self._box_pad = -1.0  # < 0: ink boxes, widened by the pen; else image boxes
         self._image: QImage | None = None  # an opened image, shown instead of ink
         self._from_mouse = False
         self.hint = self.tr("Draw a digit")
@@ -116,12 +132,27 @@ class InkCanvas(QWidget):
         self.history.clear()
         self._ink_changed()
 
-    def set_ink(self, ink: Ink) -> None:
-        """Show a loaded drawing, scaled to fit; undoable like any edit."""
+    def set_ink(self, ink: Ink, *, fitted: bool = False, image: QImage | None = None) -> None:
+        """Show a loaded drawing, scaled to fit (unless ``fitted`` already, e.g. by
+        ``fit_to_canvas`` in a background thread, which may also have rendered ``image``);
+        undoable like any edit."""
         if self._image is not None:
             self.set_image(None)
-        self.history.replace(_fit_to(ink, self.width(), self.height(), 0.8))
+        self.history.replace(ink if fitted else fit_to_canvas(ink, self.width(), self.height()))
+        if image is not None and image.size() == self.pixel_size():
+            self._boxes = []
+            self._renderer.cancel()
+            self._pixmap = QPixmap.fromImage(image)
+            self._pixmap.setDevicePixelRatio(self.devicePixelRatioF())
+            self.update()
+            self.inkChanged.emit()
+            return
         self._ink_changed()
+
+    @property
+    def rendering(self) -> bool:
+        """A background re-render of a big drawing is under way."""
+        return self._renderer.busy
 
     def set_boxes(self, boxes: list[tuple[QRectF, str]], *, image: bool = False) -> None:
         """Outline recognised characters with their labels: boxes in ink coordinates
@@ -213,18 +244,29 @@ class InkCanvas(QWidget):
             self.set_image(None)
         self._stroke_t0 = time.monotonic()
         self._current = [Point(pos.x(), pos.y(), pressure, 0.0)]
-        self._live_path = QPainterPath(pos)
+        self._before_stroke = QPixmap(self._pixmap)  # shared until painted: one copy
+        self._paint_strokes(self._pixmap, [Stroke((self._current[0],))])
         self.update(self._dirty_rect(pos, pos).toAlignedRect())
 
     def _extend(self, pos: QPointF, pressure: float) -> None:
         last = self._current[-1]
         if abs(pos.x() - last.x) + abs(pos.y() - last.y) < MIN_POINT_DISTANCE:
             return
-        self._current.append(Point(pos.x(), pos.y(), pressure,
-                                   time.monotonic() - self._stroke_t0))
-        self._live_path.lineTo(pos)
+        point = Point(pos.x(), pos.y(), pressure, time.monotonic() - self._stroke_t0)
+        self._current.append(point)
+        self._paint_segment(last, point)
         self.update(self._dirty_rect(QPointF(last.x, last.y), pos).toAlignedRect())
         self.strokeMoved.emit()
+
+    def _paint_segment(self, a: Point, b: Point) -> None:
+        """The newest piece of the live stroke, into the cache: O(1) per move."""
+        if self._pixmap.isNull():
+            return
+        painter = QPainter(self._pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self._pen((a.pressure + b.pressure) / 2))
+        painter.drawLine(QPointF(a.x, a.y), QPointF(b.x, b.y))
+        painter.end()
 
     def _end(self) -> None:
         if not self._current:
@@ -232,9 +274,13 @@ class InkCanvas(QWidget):
         points = smooth_points(self._current) if self._from_mouse else self._current
         stroke = Stroke(tuple(points))
         self._current = []
-        self._live_path = QPainterPath()
         self.history.add_stroke(stroke)
-        self._paint_strokes(self._pixmap, [stroke])
+        if not self._before_stroke.isNull() and len(stroke.points) <= REPAINT_POINTS:
+            # Segment by segment, the joints of a live stroke are painted twice; paint it
+            # again as one path over the pixmap from before, as a re-render would.
+            self._pixmap = self._before_stroke
+            self._paint_strokes(self._pixmap, [stroke])
+        self._before_stroke = QPixmap()
         self.update()
         self.strokeAdded.emit()
         self.inkChanged.emit()
@@ -263,15 +309,53 @@ class InkCanvas(QWidget):
             paint_stroke(painter, stroke, QPointF, self._pen_width, self.ink_colour())
         painter.end()
 
+    def pixel_size(self) -> QSize:
+        dpr = self.devicePixelRatioF()
+        return QSize(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
+
     def _rerender(self) -> None:
         """Rebuild the stroke pixmap from the vectors, at the screen's pixel density."""
         dpr = self.devicePixelRatioF()
-        size = self.size()
-        pixmap = QPixmap(max(1, round(size.width() * dpr)), max(1, round(size.height() * dpr)))
+        size = self.pixel_size()
+        pixmap = QPixmap(size)
         pixmap.setDevicePixelRatio(dpr)
         pixmap.fill(self.paper_colour())
+        strokes = self.ink.strokes
+        if sum(len(s.points) for s in strokes) > BACKGROUND_RENDER_POINTS:
+            # Too slow for the GUI thread: the old pixmap, scaled, stands in meanwhile.
+            if not self._pixmap.isNull():
+                painter = QPainter(pixmap)
+                painter.drawPixmap(QRectF(0, 0, self.width(), self.height()), self._pixmap,
+                                   QRectF(self._pixmap.rect()))
+                painter.end()
+            self._rendering = strokes
+            width, colour, paper = self._pen_width, self.ink_colour(), self.paper_colour()
+            self._renderer.submit(lambda report: render_image(strokes, size, dpr, width,
+                                                              colour, report, paper))
+        else:
+            self._renderer.cancel()
+            self._paint_strokes(pixmap, strokes)
         self._pixmap = pixmap
-        self._paint_strokes(pixmap, self.ink.strokes)
+        if self._current:  # a stroke in progress survives a resize, undo or clear
+            self._before_stroke = QPixmap(self._pixmap)
+            self._paint_strokes(self._pixmap, [Stroke(tuple(self._current))])
+        self.update()
+
+    def _on_rendered(self, token: int, image: object, error: object) -> None:
+        if not self._renderer.is_current(token) or not isinstance(image, QImage):
+            return
+        done = self._rendering
+        now = self.ink.strokes
+        if image.size() != self.pixel_size() or now[:len(done)] != done:
+            self._rerender()  # the drawing changed meanwhile beyond new strokes
+            return
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(self.devicePixelRatioF())
+        self._paint_strokes(pixmap, now[len(done):])  # drawn while it rendered
+        self._pixmap = pixmap
+        if self._current:
+            self._before_stroke = QPixmap(pixmap)
+            self._paint_strokes(self._pixmap, [Stroke(tuple(self._current))])
         self.update()
 
     def _ink_changed(self) -> None:
@@ -285,17 +369,16 @@ class InkCanvas(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
-        painter.drawPixmap(0, 0, self._pixmap)
+        # Only the exposed part: a move event repaints a few pixels, not the whole canvas.
+        exposed = QRectF(event.rect())
+        dpr = self._pixmap.devicePixelRatio()
+        painter.drawPixmap(exposed, self._pixmap,
+                           QRectF(exposed.x() * dpr, exposed.y() * dpr,
+                                  exposed.width() * dpr, exposed.height() * dpr))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self._image is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(self._image_rect(), self._image)
-        if self._current:
-            if len(self._current) == 1:
-                painter.setPen(self._pen(self._current[0].pressure))
-                painter.drawPoint(QPointF(self._current[0].x, self._current[0].y))
-            else:
-                painter.strokePath(self._live_path, self._pen(self._current[-1].pressure))
         if self.ink.is_empty and not self._current and self._image is None:
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             font = painter.font()
@@ -314,8 +397,10 @@ class InkCanvas(QWidget):
         painter.end()
 
 
-def _fit_to(ink: Ink, width: int, height: int, fill: float) -> Ink:
-    """Scale and centre ink (arbitrary file units) into a width x height area."""
+def fit_to_canvas(ink: Ink, width: int, height: int, fill: float = 0.8,
+                  report: Callable[[float], bool] | None = None) -> Ink:
+    """Scale and centre ink (arbitrary file units) into a width x height area.
+    ``report(fraction)`` returning False cancels (LoadCancelled)."""
     if ink.is_empty or width <= 0 or height <= 0:
         return ink
     x0, y0, x1, y1 = ink.bounds()
@@ -323,5 +408,43 @@ def _fit_to(ink: Ink, width: int, height: int, fill: float) -> Ink:
     scale = min(width, height) * fill / extent
     ox = width / 2 - (x0 + x1) / 2 * scale
     oy = height / 2 - (y0 + y1) / 2 * scale
-    return Ink(tuple(Stroke(tuple(Point(p.x * scale + ox, p.y * scale + oy, p.pressure, p.t)
-                                  for p in s.points)) for s in ink.strokes))
+    total, done = max(ink.point_count, 1), 0
+    strokes = []
+    for s in ink.strokes:
+        pts: list[Point] = []
+        for i in range(0, len(s.points), RENDER_CHUNK):
+            if report is not None and not report(done / total):
+                raise LoadCancelled()
+            pts += [Point(p.x * scale + ox, p.y * scale + oy, p.pressure, p.t)
+                    for p in s.points[i:i + RENDER_CHUNK]]
+            done += min(RENDER_CHUNK, len(s.points) - i)
+        strokes.append(Stroke(tuple(pts)))
+    return Ink(tuple(strokes))
+
+
+def render_image(strokes: Sequence[Stroke], size: QSize, dpr: float, pen_width: float,
+                 colour: QColor, report: Callable[[float], bool] | None = None,
+                 paper: QColor = PAPER_COLOUR) -> QImage:
+    """The canvas pixmap's content as a QImage, safe to make outside the GUI thread.
+
+    Long strokes are painted in pieces of ``RENDER_CHUNK`` points so that ``report``
+    can show progress and cancel (LoadCancelled) between pieces.
+    """
+    image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(dpr)
+    image.fill(paper)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    try:
+        total, done = max(sum(len(s.points) for s in strokes), 1), 0
+        for stroke in strokes:
+            pts = stroke.points
+            for i in range(0, max(len(pts) - 1, 1), RENDER_CHUNK):
+                if report is not None and not report(done / total):
+                    raise LoadCancelled()
+                piece = Stroke(pts[i:i + RENDER_CHUNK + 1])  # overlapping by one point
+                paint_stroke(painter, piece, QPointF, pen_width, colour)
+                done += len(piece.points) - 1
+    finally:
+        painter.end()
+    return image

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -37,11 +40,19 @@ from PySide6.QtWidgets import (
 
 from hwr_qt import __version__
 from hwr_qt.imagefile import ImageFileError, image_ink, read_image
-from hwr_qt.ink import Ink, InkError, load_ink, save_ink
-from hwr_qt.pipeline import INK_SUFFIXES, NumberReading, Reading, read_image_ink, read_number
+from hwr_qt.ink import Ink, InkError, LoadCancelled, load_ink, paused_gc, save_ink
+from hwr_qt.pipeline import (
+    INK_SUFFIXES,
+    NumberReading,
+    Reading,
+    check_readable,
+    read_image_ink,
+    read_number,
+)
 from hwr_qt.preprocess import EmptyInputError
-from hwr_qt.recognizer import ModelError, Recognizer
-from hwr_qt.ui.canvas import InkCanvas
+from hwr_qt.recognizer import ModelError, ModelOutputError, Recognizer
+from hwr_qt.ui.background import LatestOnly
+from hwr_qt.ui.canvas import InkCanvas, fit_to_canvas, render_image
 from hwr_qt.ui.export import export_png, export_svg
 from hwr_qt.ui.icons import icon
 from hwr_qt.ui.preview import ModelInputPreview
@@ -49,9 +60,14 @@ from hwr_qt.ui.settings import LIMITS, Settings
 from hwr_qt.ui.topk import AnswerView, TopKBars
 
 LIVE_INTERVAL_MS = 120  # recognition at most ~8x a second while the pen moves
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff",
-                  ".pbm", ".pgm", ".ppm")
+# Read in the GUI thread only what surely takes less than a frame (a digit or two takes
+# ~2 ms); anything bigger is read in the background and a newer drawing overtakes it.
+INLINE_STROKES = 4
+INLINE_POINTS = 2_000
+BIG_FILE_BYTES = 512 * 1024  # opened in the background, with progress and Cancel
+PROGRESS_STEPS = 1000
 INK_FILTER = "Ink files (*.json *.ink);;All files (*)"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 OPEN_FILTER = ("Ink and images (*.json *.ink " + " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
                + ");;Ink files (*.json *.ink);;Images (" +
                " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)")
@@ -82,6 +98,14 @@ class MainWindow(QMainWindow):
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_INTERVAL_MS)
         self._live_timer.timeout.connect(self._recognise_live)
+        self._reader = LatestOnly("hwr-qt read", self)
+        self._reader.finished.connect(self._on_read)
+        self._loader = LatestOnly("hwr-qt open", self)
+        self._loader.progress.connect(self._on_load_progress)
+        self._loader.finished.connect(self._on_loaded)
+        self._progress: QProgressDialog | None = None
+        self._opening_path = Path()
+        self._problem_shown = False  # the status bar tells of a problem with reading
         self.canvas.strokeAdded.connect(self._on_stroke_added)
         self.canvas.strokeMoved.connect(self._on_stroke_moved)
         self.canvas.inkChanged.connect(self._on_ink_changed)
@@ -302,9 +326,16 @@ class MainWindow(QMainWindow):
         else:
             self._show(self.canvas.ink)
 
+    @property
+    def reading_pending(self) -> bool:
+        """A background reading is under way (its answer is not shown yet)."""
+        return self._reader.busy
+
     def _show(self, ink: Ink) -> None:
         self._live_timer.stop()
+        self._reader.cancel()  # whatever is still being read is stale now
         if ink.is_empty:
+            self._clear_problem()
             self._clear_answer(self.tr("No model loaded: recognition is off")
                                if self.recognizer is None else "")
             return
@@ -316,29 +347,50 @@ class MainWindow(QMainWindow):
             self._clear_answer(self.tr("Too small to read: draw a bigger digit"))
             return
         try:
-            number = read_number(self.recognizer, ink, self.bars.k)
-        except (EmptyInputError, InkError) as e:
-            self.statusBar().showMessage(str(e), 5000)
+            check_readable(ink)
+        except InkError as e:
+            self._show_problem(str(e)[0].upper() + str(e)[1:] + ".",
+                               self.tr("Undo or clear to read again."))
             return
-        self._show_number(number, [(QRectF(c.box.x0, c.box.y0, c.box.width, c.box.height),
-                                    c.label) for c in number.chars], image=False)
+        recognizer, k = self.recognizer, self.bars.k
+        if len(ink.strokes) <= INLINE_STROKES and ink.point_count <= INLINE_POINTS:
+            try:
+                self._present(read_number(recognizer, ink, k))
+            except (EmptyInputError, InkError, ModelOutputError) as e:
+                self._present_error(e)
+            return
+        self._reader.submit(lambda _report: read_number(recognizer, ink, k))
+
+    def _on_read(self, token: int, number: object, error: object) -> None:
+        if not self._reader.is_current(token):
+            return  # overtaken by a newer drawing
+        if isinstance(error, EmptyInputError | InkError | ModelOutputError):
+            self._present_error(error)
+        elif isinstance(error, BaseException):
+            raise error  # a bug: the excepthook reports it, the drawing stays
+        elif isinstance(number, NumberReading):
+            self._present(number)
 
     def _show_image(self, image: QImage) -> None:
+        """An opened image, read as a number; its characters boxed on the canvas."""
         if self.recognizer is None:
             return
         try:
             number = read_image_ink(self.recognizer, image_ink(image), self.bars.k)
-        except (EmptyInputError, ValueError) as e:
+        except (EmptyInputError, ModelOutputError, ValueError) as e:
             self._clear_answer(str(e))
             return
-        self._show_number(number, [(QRectF(c.box.x0, c.box.y0, c.box.width, c.box.height),
-                                    c.label) for c in number.chars], image=True)
+        self._present(number, image=True)
 
-    def _show_number(self, number: NumberReading, boxes: list[tuple[QRectF, str]],
-                     image: bool) -> None:
+    def _present(self, number: NumberReading, image: bool = False) -> None:
+        if not number.chars:
+            return
+        self._clear_problem()
         self.last_number = number
         self.answer.show_number(number)
         self.bars.set_stale(False)
+        boxes = [(QRectF(c.box.x0, c.box.y0, c.box.width, c.box.height), c.label)
+                 for c in number.chars]
         self.canvas.set_boxes(boxes if len(number.chars) > 1 or image else [], image=image)
         self.select_char(0)
         self._update_actions()
@@ -351,6 +403,25 @@ class MainWindow(QMainWindow):
         self.preview.hide()  # no empty placeholders while there is nothing to show
         self.preview_label.hide()
         self._update_actions()
+
+    def _present_error(self, e: Exception) -> None:
+        if isinstance(e, ModelOutputError):
+            # Never a wrong answer shown as if right, never a dialog on every pen-up.
+            self._show_problem(self.tr("No answer: the model's output is invalid"),
+                               f"({str(e).split(': ', 1)[-1]})")
+        else:
+            self.statusBar().showMessage(str(e), 5000)
+
+    def _show_problem(self, headline: str, detail: str) -> None:
+        self._clear_answer(f"{headline}\n{detail}")
+        self.canvas.set_boxes([])
+        self.statusBar().showMessage(f"{headline} {detail}", 8000)
+        self._problem_shown = True
+
+    def _clear_problem(self) -> None:
+        if self._problem_shown:
+            self.statusBar().clearMessage()
+            self._problem_shown = False
 
     def select_char(self, index: int) -> None:
         """Show one character's top-k and model input (the first, or the one clicked)."""
@@ -367,11 +438,14 @@ class MainWindow(QMainWindow):
                 b.setChecked(i == index)
 
     def _on_stroke_added(self) -> None:
-        if self.live_action.isChecked():
-            self.recognise()
+        # Nothing to read here: inkChanged follows and reads the drawing, once.
+        self._live_timer.stop()
 
     def _on_stroke_moved(self) -> None:
-        if self.live_action.isChecked() and not self._live_timer.isActive():
+        # No new live reading while one is still running in the background: a reading
+        # of a very long stroke would otherwise keep the worker (and the GIL) busy.
+        if self.live_action.isChecked() and not self._live_timer.isActive() \
+                and not self._reader.busy:
             self._live_timer.start()
 
     def _recognise_live(self) -> None:
@@ -388,6 +462,7 @@ class MainWindow(QMainWindow):
             self.answer.set_stale(True, self.tr("The drawing changed: press Enter to "
                                                 "recognise it"))
             self.bars.set_stale(True)
+
 
     def _toggle_live(self, checked: bool) -> None:
         self.settings.live = checked
@@ -488,18 +563,33 @@ class MainWindow(QMainWindow):
         return self.open_image_file(path)
 
     def open_ink_file(self, path: Path) -> bool:
+        """Open an ink file; a big one is read in the background with a progress dialog
+        (Cancel keeps the drawing as it was). Returns False if it failed at once."""
+        try:
+            big = os.stat(path).st_size > BIG_FILE_BYTES
+        except OSError:
+            big = False  # load_ink says why
+        if big:
+            self._open_in_background(path)
+            return True
         try:
             ink = load_ink(path)
         except InkError as e:
-            QMessageBox.warning(self, self.tr("Cannot open ink"), f"{path.name}: {e}")
-            self.settings.remove_recent_file(str(path))
+            self._cannot_open(path, e)
             return False
+        self._opened(path, ink)
+        return True
+
+    def _opened(self, path: Path, ink: Ink, image: QImage | None = None) -> None:
         self.settings.last_dir = str(path.parent)
-        self.canvas.set_ink(ink)
+        self.canvas.set_ink(ink, fitted=image is not None, image=image)
         self._mark_saved(path)
         self.settings.add_recent_file(str(path))
         self.statusBar().showMessage(self.tr("Opened {0}").format(path.name), 5000)
-        return True
+
+    def _cannot_open(self, path: Path, e: Exception) -> None:
+        QMessageBox.warning(self, self.tr("Cannot open ink"), f"{path.name}: {e}")
+        self.settings.remove_recent_file(str(path))
 
     def open_image_file(self, path: Path) -> bool:
         """Show an image on the canvas with its characters boxed; the side panel shows
@@ -528,6 +618,71 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.open_path(Path(n)))
         if not files:
             self.recent_menu.addAction(self.tr("No recent files")).setEnabled(False)
+
+    @property
+    def opening(self) -> bool:
+        return self._progress is not None
+
+    def _open_in_background(self, path: Path) -> None:
+        canvas = self.canvas
+        width, height = canvas.width(), canvas.height()
+        size, dpr = canvas.pixel_size(), canvas.devicePixelRatioF()
+        pen = canvas.pen_width
+        colour, paper = canvas.ink_colour(), canvas.paper_colour()
+
+        def job(report: Callable[[float], bool]) -> tuple[Path, Ink, QImage]:
+            # Loading, fitting and painting take about a third of the time each.
+            ink = load_ink(path, lambda f: report(f / 3))
+            with paused_gc():
+                fitted = fit_to_canvas(ink, width, height, 0.8,
+                                       lambda f: report((1 + f) / 3))
+            image = render_image(fitted.strokes, size, dpr, pen, colour,
+                                 lambda f: report((2 + f) / 3), paper)
+            return path, fitted, image
+
+        dialog = QProgressDialog(self.tr("Opening {0}…").format(path.name), self.tr("Cancel"),
+                                 0, PROGRESS_STEPS, self)
+        dialog.setWindowTitle(self.tr("Opening ink"))
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.cancel_open)
+        self._progress, self._opening_path = dialog, path
+        self._loader.submit(job)
+        dialog.setValue(0)
+        dialog.show()
+
+    def cancel_open(self) -> None:
+        """Stop opening a big file; the drawing stays as it was."""
+        self._loader.cancel()
+        self._close_progress()
+        self.statusBar().showMessage(self.tr("Opening cancelled; the drawing is unchanged"),
+                                     5000)
+
+    def _close_progress(self) -> None:
+        if self._progress is not None:
+            dialog, self._progress = self._progress, None
+            dialog.canceled.disconnect(self.cancel_open)
+            dialog.close()
+            dialog.deleteLater()
+
+    def _on_load_progress(self, token: int, fraction: float) -> None:
+        if self._progress is not None and self._loader.is_current(token):
+            self._progress.setValue(round(fraction * PROGRESS_STEPS))
+
+    def _on_loaded(self, token: int, result: object, error: object) -> None:
+        if not self._loader.is_current(token) or isinstance(error, LoadCancelled):
+            return
+        self._close_progress()
+        if isinstance(error, InkError | MemoryError):
+            self._cannot_open(self._opening_path, error)
+            return
+        if isinstance(error, BaseException):
+            raise error
+        assert isinstance(result, tuple)
+        path, ink, image = result
+        self._opened(path, ink, image)
 
     def save(self) -> bool:
         """Save to the ink file it came from, or ask where (Save As)."""
@@ -640,9 +795,13 @@ class MainWindow(QMainWindow):
             except (KeyError, ValueError):
                 return "?"
 
+        def text(value: object) -> str:
+            # Metadata is the model file's to choose: shown as text, never as markup.
+            return html.escape(str(value)[:200])
+
         rows = [
-            (self.tr("Model"), f"{self.recognizer.path.name}"),
-            (self.tr("Network"), f"{meta.get('architecture', '?')}"
+            (self.tr("Model"), text(self.recognizer.path.name)),
+            (self.tr("Network"), text(meta.get("architecture", "?"))
              + (f", {params}" if params else "")),
             (self.tr("Training"), minutes or "?"),
             (self.tr("MNIST test accuracy"), pct("test_accuracy")),
@@ -650,8 +809,8 @@ class MainWindow(QMainWindow):
             # calibration had made things worse whenever the two were within noise.
             (self.tr("Calibration"), self.tr("temperature {0:.2f}, ECE {1}").format(
                 self.recognizer.temperature, pct("ece_test_after"))),
-            (self.tr("Preprocessing"), f"v{meta.get('preprocessing_version', '?')}"),
-            (self.tr("Exported"), str(meta.get("date", "?")).split("T")[0]),
+            (self.tr("Preprocessing"), f"v{text(meta.get('preprocessing_version', '?'))}"),
+            (self.tr("Exported"), text(str(meta.get("date", "?")).split("T")[0])),
         ]
         table = "".join(f"<tr><td style='padding-right:12px'><b>{k}</b></td>"
                         f"<td style='white-space:nowrap'>{v}</td></tr>" for k, v in rows)
@@ -667,6 +826,8 @@ class MainWindow(QMainWindow):
         if not self.maybe_discard():
             event.ignore()
             return
+        for worker in (self._reader, self._loader):
+            worker.close()
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
         super().closeEvent(event)

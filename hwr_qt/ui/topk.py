@@ -48,6 +48,7 @@ class TopKBars(QWidget):
         while len(self._rows) < k:
             r = len(self._rows)
             label, bar, pct = QLabel(), QProgressBar(), QLabel()
+            label.setTextFormat(Qt.TextFormat.PlainText)  # labels come from model metadata
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setMinimumWidth(24)
             bar.setRange(0, BAR_STEPS)
@@ -119,6 +120,7 @@ class AnswerView(QWidget):
         self._font.setBold(True)
         self.answer.setFont(self._font)
         self.answer.setMinimumHeight(80)
+        self.answer.setTextFormat(Qt.TextFormat.PlainText)  # labels come from the model
         self.digits = QWidget()
         self._digits_row = QHBoxLayout(self.digits)
         self._digits_row.setContentsMargins(0, 0, 0, 0)
@@ -127,6 +129,7 @@ class AnswerView(QWidget):
         self.detail = QLabel()
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.answer)
@@ -146,7 +149,7 @@ class AnswerView(QWidget):
         font.setPointSizeF(self._font.pointSizeF() * (0.8 if len(labels) <= 4 else 0.5))
         for i, text in enumerate(labels):
             b = QToolButton()
-            b.setText(text)
+            b.setText(text.replace("&", "&&"))  # a label, not a mnemonic
             b.setFont(font)
             b.setCheckable(True)
             b.setAutoRaise(True)
