@@ -499,8 +499,11 @@ class MainWindow(QMainWindow):
     @property
     def is_modified(self) -> bool:
         """Ink drawn (or changed) since it was last opened, saved or started."""
-        return self.canvas.ink is not self._saved_ink and not (
-            self.canvas.ink.is_empty and self._saved_ink.is_empty)
+        now, saved = self.canvas.ink.strokes, self._saved_ink.strokes
+        # Strokes are immutable and shared by every state of the history: the same
+        # strokes (by identity) are the same drawing, whichever Ink object holds them.
+        return len(now) != len(saved) or any(a is not b for a, b in zip(now, saved,
+                                                                         strict=True))
 
     def _update_title(self) -> None:
         name = self.file_path.name if self.file_path else self.tr("Untitled")
