@@ -21,6 +21,7 @@ from hwr_qt.preprocess import normalize_image, resize
 WORK_SIDE = 640  # longer side for segmentation: big photos are shrunk (area average)
 OVERLAP = 0.25  # of the narrower extent: x-overlap that makes one character
 MIN_WIDTH = 0.08  # of the line height: a "1" counts as at least this wide
+SPECK_SIDE = 0.03  # of the image's shorter side: smaller blobs are grain, not strokes
 NOISE_AREA = 0.02  # of the largest component's area: smaller blobs far away are noise
 FAINT = 0.4  # of the strongest big component's mean ink: paler blobs are not pen strokes
 SPECK = 0.25  # of the line height: groups smaller in both directions are specks
@@ -257,6 +258,10 @@ class Option:
 def candidates(ink: np.ndarray) -> list[list[Option]]:
     """For each character group, left to right: the whole group, then its splits."""
     labels, comps = label_components(ink > 0)
+    # Grain that survived the noise floor (in a dark shadow, say) is a few pixels: no
+    # character is that small next to its image (24 px tall in a 640 px photo is 4 %).
+    speck = max(4.0, SPECK_SIDE * min(ink.shape))
+    comps = [c for c in comps if max(c.x1 - c.x0, c.y1 - c.y0) >= speck]
     comps = drop_edge_bands(comps, *ink.shape)
     sums = np.bincount(labels.ravel(), weights=ink.ravel())
     strength = {c.label: float(sums[c.label]) / c.area for c in comps}

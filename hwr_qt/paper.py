@@ -128,17 +128,19 @@ def ink_from_gray(gray: np.ndarray) -> np.ndarray:
     g = np.asarray(gray, dtype=np.float32)
     if not ink_is_dark(g):
         g = 1.0 - g
-    paper = paper_level(g)
-    contrast = np.clip((paper - g) / np.maximum(paper, 0.05), 0.0, 1.0)
+    paper = np.maximum(paper_level(g), 0.05)
+    below = paper - g  # how much darker than its paper each pixel is
+    contrast = np.clip(below / paper, 0.0, 1.0)
     peak = float(np.percentile(contrast, 99.9)) if contrast.size > 1000 else float(
         contrast.max())
     if peak < MIN_CONTRAST:
         return np.zeros_like(contrast)
-    # Grain: a robust spread of the paper's contrast (most pixels are paper).
-    med = float(np.median(contrast))
-    sigma = 1.4826 * float(np.median(np.abs(contrast - med)))
-    floor = max(med + NOISE_SIGMAS * sigma, NOISE_FLOOR * peak)
-    if floor >= peak:
-        return np.zeros_like(contrast)
-    out: np.ndarray = np.clip((contrast - floor) / (peak - floor), 0.0, 1.0).astype(np.float32)
+    # Grain: sensor noise is about the same in grey levels everywhere, so relative to
+    # the paper it is stronger where the light is weak (in a shadow): the floor is
+    # NOISE_SIGMAS deviations of the grey level, over the local paper brightness.
+    med = float(np.median(below))
+    sigma = 1.4826 * float(np.median(np.abs(below - med)))
+    floor = np.maximum((med + NOISE_SIGMAS * sigma) / paper, NOISE_FLOOR * peak)
+    out: np.ndarray = np.clip((contrast - floor) / np.maximum(peak - floor, 1e-6), 0.0,
+                              1.0).astype(np.float32)
     return out
