@@ -365,3 +365,21 @@ def test_bad_model_at_start_up_is_said_plainly(qtbot, tmp_path, monkeypatch):
     assert len(shown) == 1
     assert "notes.onnx: not an ONNX model" in shown[0]
     assert "ONNXRuntimeError" not in shown[0] and "PROTOBUF" not in shown[0]
+
+
+def test_desktop_entry_opens_ink_files():
+    from configparser import ConfigParser
+
+    from hwr_qt.resources import resource_path
+
+    entry = ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]
+    entry.read(resource_path("hwr-qt.desktop"))
+    desktop = entry["Desktop Entry"]
+    assert desktop["Exec"].endswith(" %f")
+    assert "application/x-hwr-qt-ink" in desktop["MimeType"].split(";")
+    mime = ET.parse(resource_path("hwr-qt-mime.xml")).getroot()
+    ns = "{http://www.freedesktop.org/standards/shared-mime-info}"
+    kinds = {t.get("type"): [g.get("pattern") for g in t.iter(f"{ns}glob")]
+             for t in mime.iter(f"{ns}mime-type")}
+    assert kinds == {"application/x-hwr-qt-ink": ["*.ink"]}
