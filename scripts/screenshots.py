@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,10 @@ def main() -> int:
         window.show()
 
         def shot(name: str, w: MainWindow = window, s: str = scheme) -> None:
+            deadline = time.monotonic() + 10
+            while w.reading_pending and time.monotonic() < deadline:  # a background read
+                app.processEvents()
+                time.sleep(0.01)
             for _ in range(5):
                 app.processEvents()
             path = args.out / f"screenshot-{name}-{s}.png"
@@ -112,13 +117,13 @@ def main() -> int:
         shot("topk10")
         window.set_top_k(3)
         photo = args.photo or make_photo(side_by_side([digits[d] for d in number]),
-                                         args.out / ".screenshot-photo.jpg")
+                                         args.out / "photo-of-a-number.jpg")
         window.open_path(photo, ask=False)
         shot("photo")
         window._mark_saved(None)  # nothing to ask about on close
         window.close()
         (args.out / f".screenshots-{scheme}.ini").unlink(missing_ok=True)
-    (args.out / ".screenshot-photo.jpg").unlink(missing_ok=True)
+    (args.out / "photo-of-a-number.jpg").unlink(missing_ok=True)
     return 0
 
 
