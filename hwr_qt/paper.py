@@ -20,6 +20,7 @@ from hwr_qt.preprocess import resize
 
 GRID = 10  # background cells along the shorter side (each wider than a typical stroke)
 PAPER_PERCENTILE = 90  # brightness of a cell's paper: ink covers well under 90 % of a cell
+MIN_WINDOW = 0.1  # of the shorter side: the closing is at least this wide
 MAX_SIDE = 1200  # px: bigger photos get their paper estimated on a shrunk copy
 NOISE_SIGMAS = 5.0  # ink must stand this many grain deviations above the paper
 NOISE_FLOOR = 0.15  # ... and this fraction of the ink's peak (JPEG ringing, paper texture)
@@ -107,7 +108,9 @@ def paper_level(gray: np.ndarray) -> np.ndarray:
         if new_width <= 1.2 * width:
             break
         width = new_width
-        paper = _closing(gray, 2.5 * width + 3.0)
+        # Never narrower than a tenth of the picture: a first estimate taken from a
+        # shadow's sharp edge would make the window thinner than the pen's strokes.
+        paper = _closing(gray, max(2.5 * width + 3.0, MIN_WINDOW * min(h, w)))
     return paper
 
 
