@@ -101,6 +101,14 @@ def test_dropping_an_image_shows_it_with_boxes(window, qtbot, tmp_path):
     assert window.preview.shown is not None  # what the model saw
 
 
+def test_undo_after_opening_an_image_brings_the_ink_back(window, qtbot, tmp_path):
+    draw_one(window)
+    assert window.open_path(photo_of_digits(tmp_path / "p.png", "7"), ask=False)
+    assert window.canvas.image is not None and window.last_number.text == "7"
+    window.undo_action.trigger()
+    assert window.canvas.image is None and window.last_number.text == "1"
+
+
 @pytest.mark.parametrize("names", [["notes.txt"], ["a.json", "b.json"]])
 def test_other_drops_are_refused(window, tmp_path, names):
     paths = [ink_file(tmp_path / n) for n in names]

@@ -120,11 +120,18 @@ class InkCanvas(QWidget):
 
     def undo(self) -> None:
         if self.history.undo():
+            self._hide_image()
             self._ink_changed()
 
     def redo(self) -> None:
         if self.history.redo():
+            self._hide_image()
             self._ink_changed()
+
+    def _hide_image(self) -> None:
+        """Ink is back (undo of the clear that came with opening an image): show it."""
+        if self._image is not None and not self.ink.is_empty:
+            self.set_image(None)
 
     def clear(self) -> None:
         if self._image is not None:
