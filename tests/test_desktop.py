@@ -109,6 +109,16 @@ def test_undo_after_opening_an_image_brings_the_ink_back(window, qtbot, tmp_path
     assert window.canvas.image is None and window.last_number.text == "1"
 
 
+def test_a_big_photo_is_read_in_the_background(window, qtbot, tmp_path):
+    small = QImage(str(photo_of_digits(tmp_path / "p.png", "47")))
+    big = tmp_path / "big.png"
+    assert small.scaled(small.width() * 10, small.height() * 10).save(str(big))  # 2.5 MP
+    assert window.open_path(big, ask=False)
+    assert window.reading_pending  # the window is not blocked meanwhile
+    qtbot.waitUntil(lambda: window.last_number is not None, timeout=30_000)
+    assert window.last_number.text == "47" and len(window.canvas._boxes) == 2
+
+
 @pytest.mark.parametrize("names", [["notes.txt"], ["a.json", "b.json"]])
 def test_other_drops_are_refused(window, tmp_path, names):
     paths = [ink_file(tmp_path / n) for n in names]

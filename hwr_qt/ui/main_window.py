@@ -64,6 +64,7 @@ LIVE_INTERVAL_MS = 120  # recognition at most ~8x a second while the pen moves
 # ~2 ms); anything bigger is read in the background and a newer drawing overtakes it.
 INLINE_STROKES = 4
 INLINE_POINTS = 2_000
+INLINE_IMAGE_PIXELS = 2_000_000  # bigger photos are read in the background
 BIG_FILE_BYTES = 512 * 1024  # opened in the background, with progress and Cancel
 PROGRESS_STEPS = 1000
 INK_FILTER = "Ink files (*.json *.ink);;All files (*)"
@@ -369,14 +370,23 @@ class MainWindow(QMainWindow):
         elif isinstance(error, BaseException):
             raise error  # a bug: the excepthook reports it, the drawing stays
         elif isinstance(number, NumberReading):
-            self._present(number)
+            # An image's reading, if the image is still what the canvas shows.
+            self._present(number, image=self.canvas.image is not None and
+                          self.canvas.ink.is_empty)
 
     def _show_image(self, image: QImage) -> None:
         """An opened image, read as a number; its characters boxed on the canvas."""
+        self._reader.cancel()
         if self.recognizer is None:
             return
+        recognizer, k = self.recognizer, self.bars.k
+        if image.width() * image.height() > INLINE_IMAGE_PIXELS:
+            # A big photo takes a second or two: read it in the background.
+            self._reader.submit(lambda _report: read_image_ink(recognizer, image_ink(image), k))
+            self.statusBar().showMessage(self.tr("Reading the image…"), 3000)
+            return
         try:
-            number = read_image_ink(self.recognizer, image_ink(image), self.bars.k)
+            number = read_image_ink(recognizer, image_ink(image), k)
         except (EmptyInputError, ModelOutputError, ValueError) as e:
             self._clear_answer(str(e))
             return
