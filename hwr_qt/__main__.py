@@ -1,8 +1,13 @@
-"""Entry point: ``hwr-qt`` (GUI) or ``hwr-qt recognize FILE...`` (command line)."""
+"""Entry point: ``hwr-qt [FILE]`` (GUI) or ``hwr-qt recognize PATH...`` (command line)."""
 
 from __future__ import annotations
 
 import sys
+
+from hwr_qt.privacy import disable_telemetry
+
+# Before anything can import onnxruntime (the bundle runs this file as its entry point).
+disable_telemetry()
 
 
 def main(argv: list[str] | None = None) -> int:

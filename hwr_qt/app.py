@@ -1,4 +1,4 @@
-"""Start the GUI: ``hwr-qt [--model PATH] [--smoke-test]``."""
+"""Start the GUI: ``hwr-qt [FILE] [--model PATH] [--smoke-test]``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from hwr_qt.ui.main_window import MainWindow
 
 from hwr_qt import __version__
 from hwr_qt.resources import default_model_path, resource_path
@@ -41,7 +47,10 @@ def platform_problem() -> str | None:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="hwr-qt", description="Draw digits and watch them being recognised. "
-        "Use 'hwr-qt recognize FILE...' to read image or ink files from the command line.")
+        "Use 'hwr-qt recognize PATH...' to read ink, image files and folders from the "
+        "command line (see 'hwr-qt recognize --help'). Nothing leaves this computer.")
+    p.add_argument("file", nargs="?", type=Path, metavar="FILE",
+                   help="an ink (.json/.ink) or image file to open")
     p.add_argument("--model", type=Path, help="ONNX model (default: the bundled one)")
     p.add_argument("--settings", help="settings file (default: the user's hwr-qt.ini)")
     p.add_argument("--smoke-test", action="store_true",
@@ -63,8 +72,11 @@ def run_gui(argv: list[str]) -> int:
 
     from hwr_qt.ui.main_window import MainWindow
     from hwr_qt.ui.settings import Settings
+    from hwr_qt.ui.theme import follow_system_scheme
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
+    follow_system_scheme(app)
     app.setApplicationName("hwr-qt")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("hwr-qt")
@@ -89,6 +101,8 @@ def run_gui(argv: list[str]) -> int:
     window = MainWindow(Settings(settings_path), model_path)
     install_excepthook(window)
     window.show()
+    if args.file is not None:
+        window.open_path(args.file, ask=False)
     if args.smoke_test:
         return smoke_test(app, window)
     if args.quit_after_show:
@@ -97,14 +111,14 @@ def run_gui(argv: list[str]) -> int:
     return app.exec()
 
 
-def install_excepthook(window) -> None:
+def install_excepthook(window: MainWindow) -> None:
     """A bug in a slot must not vanish into a terminal nobody watches, nor kill the app
     and the drawing with it: log the traceback and tell the user in one line."""
     import traceback
 
     from PySide6.QtWidgets import QMessageBox
 
-    def hook(kind, value, tb) -> None:
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
         traceback.print_exception(kind, value, tb)
         if issubclass(kind, KeyboardInterrupt):
             window.close()
@@ -116,15 +130,13 @@ def install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
-def smoke_test(app, window) -> int:
-    from hwr_qt.ink import load_ink
-
+def smoke_test(app: QApplication, window: MainWindow) -> int:
     app.processEvents()
     if window.recognizer is None:
         print("smoke test: FAILED, the model did not load", file=sys.stderr)
         return 2
     name, expected = SMOKE_SAMPLE
-    window.canvas.set_ink(load_ink(resource_path(name)))
+    window.open_path(resource_path(name), ask=False)  # opened, so closing asks nothing
     app.processEvents()
     reading = window.last_reading
     ok = reading is not None and reading.label == expected

@@ -1,7 +1,9 @@
-"""``hwr-qt recognize FILE...``: read the digits in ink (.json/.ink) and image files.
+"""``hwr-qt recognize PATH...``: read the digits in ink, image and folder arguments.
 
-An ink file may hold a whole number ("2026"): it is segmented into characters, and
-``--json`` gives the ``text`` plus a ``digits`` list; an image is read as one digit.
+Ink (.json/.ink) and images (PNG/JPEG/BMP/...) may hold a whole number ("2026"): it is
+segmented into characters and ``--json`` gives the ``text`` plus a ``digits`` list with
+each character's box. A folder reads the ink and image files in it (sorted by name;
+``--recursive`` goes into subfolders); ``-`` reads one ink document from standard input.
 
 Exit status: 0 all files read, 1 some file failed (the others are still read), 2 usage
 or model error. Every failure is one line on stderr (or a JSON ``error`` object).
@@ -15,22 +17,53 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from hwr_qt.imagefile import ImageFileError
-from hwr_qt.ink import InkError
-from hwr_qt.pipeline import NumberReading, is_ink_file, read_file
+from hwr_qt.ink import MAX_FILE_BYTES, InkError, parse_ink
+from hwr_qt.pipeline import (
+    INK_SUFFIXES,
+    NumberReading,
+    check_readable,
+    is_ink_file,
+    read_file,
+    read_number,
+)
 from hwr_qt.preprocess import EmptyInputError
-from hwr_qt.recognizer import ModelError, ModelOutputError, Recognizer
+from hwr_qt.recognizer import ModelError, ModelOutputError, Prediction, Recognizer
 from hwr_qt.resources import default_model_path
 
 PROG = "hwr-qt recognize"
 COMMANDS = ("recognize", "recognise")  # both spellings, as the hwr-qt entry point accepts
 MAX_TOP_K = 10
+STDIN = "-"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 # What one bad file may raise; anything else is a bug and should show its traceback.
 FILE_ERRORS = (InkError, ImageFileError, EmptyInputError, ModelOutputError, OSError,
                ValueError, MemoryError)
 
-_app = None  # the Qt application, once created; kept referenced so it stays alive
+_app: object | None = None  # the Qt application, once created; kept so it stays alive
+
+EPILOG = """\
+what is read:
+  ink     .json/.ink: {"strokes": [[[x, y] or [x, y, pressure], ...], ...]}, y downward,
+          any units; a drawing of several digits is read as a number, left to right
+  images  PNG, JPEG, BMP, GIF, TIFF, WebP: photos and scans of paper too (uneven light,
+          tinted paper, dark or light ink); several digits are read as a number
+  FOLDER  its ink and image files, sorted by name (--recursive: subfolders too)
+  -       one ink document from standard input
+
+output: one line per file, "FILE: TEXT (confidence)  top-K: ..." for one character,
+"FILE: TEXT (confidence)  digits: ..." for a number; "?" marks ink that is not a digit.
+exit status: 0 all read, 1 some file could not be read (the rest still are), 2 usage or
+model error.
+
+examples:
+  hwr-qt recognize digit.png drawing.json --top-k 5
+  hwr-qt recognize scans/ --recursive --json
+  cat drawing.json | hwr-qt recognize -
+"""
 
 
 def _top_k(text: str) -> int:
@@ -45,17 +78,52 @@ def _top_k(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog=PROG, description="Recognise the handwritten digit in each ink file "
-        '(.json/.ink: {"strokes": [[[x, y], ...], ...]}) or image file '
-        "(PNG, JPEG, BMP, GIF, TIFF or WebP).")
-    p.add_argument("files", nargs="+", metavar="FILE")
+        prog=PROG, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read the handwritten digits (a single digit or a whole number) in "
+        "ink files, images, folders of them, or ink on standard input. Everything runs "
+        "on this machine; nothing is sent anywhere.")
+    p.add_argument("files", nargs="+", metavar="PATH",
+                   help="an ink or image file, a folder, or - for standard input")
     p.add_argument("--top-k", type=_top_k, default=3, metavar="K",
-                   help=f"show the K best answers, 1..{MAX_TOP_K} (default 3)")
+                   help=f"show the K best answers per character, 1..{MAX_TOP_K} (default 3)")
     p.add_argument("--json", action="store_true", help="print one JSON object per file")
+    p.add_argument("-r", "--recursive", action="store_true",
+                   help="read folders' subfolders too")
     p.add_argument("--model", metavar="PATH", help="ONNX model (default: the bundled one)")
     return p
 
 
+def is_readable_kind(path: Path) -> bool:
+    return path.suffix.lower() in INK_SUFFIXES | IMAGE_SUFFIXES
+
+
+def folder_files(folder: Path, recursive: bool) -> list[Path]:
+    """The ink and image files in a folder, sorted by path; hidden ones skipped."""
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in found if p.is_file() and is_readable_kind(p)
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def expand(names: list[str], recursive: bool) -> Iterator[tuple[str, str | None]]:
+    """(name, None) for each input to read, or (name, problem) for one that cannot be."""
+    for name in names:
+        if name == STDIN:
+            yield name, None
+            continue
+        path = Path(name)
+        if path.is_dir():
+            files = folder_files(path, recursive)
+            if not files:
+                yield name, ("is a folder with no ink or image files" +
+                             ("" if recursive else " (--recursive reads its subfolders)"))
+            for f in files:
+                yield str(f), None
+        elif not path.exists():
+            yield name, "no such file"
+        elif not path.is_file():
+            yield name, "not a regular file"
+        else:
+            yield name, None
 def _one_line(e: BaseException) -> str:
     text = str(e).strip()
     if isinstance(e, MemoryError):
@@ -72,7 +140,7 @@ def _ensure_qt_app() -> None:
     inside the GUI's process (or a test session). Offscreen when Linux has no display.
     """
     global _app
-    if _app is not None:
+    if _app:
         return
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                  or os.environ.get("WAYLAND_DISPLAY")):
@@ -105,6 +173,19 @@ def shown_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+def _read(recognizer: Recognizer, name: str, k: int) -> NumberReading:
+    if name == STDIN:
+        ink = parse_ink(sys.stdin.buffer.read(MAX_FILE_BYTES + 1))
+        check_readable(ink)
+        number = read_number(recognizer, ink, k)
+        if not number.chars:
+            raise EmptyInputError("no ink to recognise")
+        return number
+    if not is_ink_file(name):
+        _ensure_qt_app()
+    return read_file(recognizer, name, k)
+
+
 def main(argv: list[str]) -> int:
     """``argv`` is what follows the program name, starting with ``recognize``."""
     parser = _parser()
@@ -114,6 +195,9 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv[1:])
     except SystemExit as e:  # argparse exits on --help (0) and usage errors (2)
         return e.code if isinstance(e.code, int) else 2
+    if args.files.count(STDIN) > 1:
+        print(f"{PROG}: error: '-' (standard input) may be given once", file=sys.stderr)
+        return 2
     try:
         # Recognizer runs the model on the batch sizes we send: a model that cannot run
         # fails here once, as a model error, not once per file.
@@ -124,12 +208,12 @@ def main(argv: list[str]) -> int:
 
     failed = False
     with _quiet_qt():
-        for name in args.files:
+        for name, problem in expand(args.files, args.recursive):
             shown = shown_name(name)
             try:
-                if not is_ink_file(name):
-                    _ensure_qt_app()
-                number = read_file(recognizer, name, args.top_k)
+                if problem:
+                    raise OSError(problem)
+                number = _read(recognizer, name, args.top_k)
             except FILE_ERRORS as e:
                 failed = True
                 if args.json:
@@ -142,13 +226,13 @@ def main(argv: list[str]) -> int:
     return 1 if failed else 0
 
 
-def _rows(top_k) -> list[dict]:
+def _rows(top_k: list[Prediction]) -> list[dict[str, Any]]:
     return [{"label": p.label, "p": round(p.probability, 6)} for p in top_k]
 
 
 def _json_line(name: str, number: NumberReading) -> str:
     first = number.chars[0].reading
-    obj: dict = {"file": name, "label": number.text, "text": number.text,
+    obj: dict[str, Any] = {"file": name, "label": number.text, "text": number.text,
                  "confidence": round(number.confidence, 6)}
     if len(number.chars) == 1:
         obj["top_k"] = _rows(first.top_k)

@@ -21,13 +21,13 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from PySide6.QtGui import QImage, QImageReader
 
+from hwr_qt.paper import ink_from_gray
 from hwr_qt.preprocess import normalize_image
 from hwr_qt.raster import qimage_to_array
 
 MAX_PIXELS = 50_000_000
 MAX_FILE_BYTES = 64 * 1024 * 1024  # far beyond any photo of a digit
 ALLOCATION_LIMIT_MB = 256  # what Qt may allocate to decode one image (50 MP x 4 bytes)
-NOISE_FLOOR = 0.15  # of the ink's peak: paper texture and JPEG ringing below this vanish
 ACCEPTED = "PNG, JPEG, BMP, GIF, TIFF, WebP"
 
 
@@ -148,12 +148,11 @@ def read_image(path: str | Path, max_pixels: int = MAX_PIXELS,
     return image
 
 
-def ink_intensity(image: QImage) -> np.ndarray:
-    """White-on-black ink intensity 0..1, whatever the colours or polarity.
+def image_ink(image: QImage) -> np.ndarray:
+    """White-on-black ink intensity 0..1, whatever the colours, polarity and lighting.
 
-    A transparent background uses alpha as the ink. Otherwise the border's median tells
-    paper from ink: dark ink on light paper is inverted. The paper level is subtracted so
-    grey or tinted paper reads as black.
+    A transparent background uses alpha as the ink. Otherwise ``paper.ink_from_gray``
+    evens out the light (gradients, tinted paper, a shadow) and removes the grain.
     """
     if image.hasAlphaChannel():
         argb = image.convertToFormat(QImage.Format.Format_ARGB32)
@@ -162,19 +161,9 @@ def ink_intensity(image: QImage) -> np.ndarray:
         alpha = buf.reshape(h, argb.bytesPerLine())[:, : w * 4].reshape(h, w, 4)[..., 3]
         if alpha.min() < 250:  # real transparency, not an opaque image with alpha
             return alpha.astype(np.float32) / 255.0
-    gray = qimage_to_array(image)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    paper = float(np.median(border))
-    ink = (paper - gray) if paper > 0.5 else (gray - paper)
-    ink = np.clip(ink, 0.0, None)
-    peak = float(ink.max())
-    if peak < 0.05:
-        return np.zeros_like(ink)
-    ink /= peak
-    ink[ink < NOISE_FLOOR] = 0.0
-    return ink
+    return ink_from_gray(qimage_to_array(image))
 
 
 def image_to_input(path: str | Path) -> np.ndarray:
-    """An image file -> float32 [28, 28] model input."""
-    return normalize_image(ink_intensity(read_image(path)))
+    """An image file holding one character -> float32 [28, 28] model input."""
+    return normalize_image(image_ink(read_image(path)))

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # Limits that keep a hostile or broken file from exhausting memory or time.
 MAX_POINTS = 1_000_000
@@ -92,7 +92,7 @@ class Ink:
         return Ink(tuple(self.strokes[i] for i in indices))
 
     # --- serialisation -------------------------------------------------------------
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         # Unrounded: the format is "any units", and rounding to a fixed number of decimals
         # would collapse a drawing made in small units (e.g. 1e-4) onto a single point.
         def pt(p: Point) -> list[float]:
@@ -195,8 +195,21 @@ def load_ink(path: str | Path, progress: Progress | None = None) -> Ink:
     if size == 0:
         raise InkError("the file is empty")
     try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InkError(f"cannot read {path.name}: {e.strerror or e}") from None
+    return parse_ink(raw, progress)
+
+
+def parse_ink(raw: bytes, progress: Progress | None = None) -> Ink:
+    """An ink document's bytes (a file's, or standard input's) -> Ink, or InkError."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise InkError(f"too large (over {MAX_FILE_BYTES // 2**20} MB)")
+    if not raw.strip():
+        raise InkError("the ink document is empty")
+    try:
         with paused_gc():
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InkError("not an ink file: not UTF-8 text") from None
     except json.JSONDecodeError as e:
@@ -205,8 +218,6 @@ def load_ink(path: str | Path, progress: Progress | None = None) -> Ink:
         raise InkError("not an ink file: JSON nested too deeply") from None
     except ValueError as e:  # e.g. an integer literal over Python's 4300-digit limit
         raise InkError(f"not an ink file: invalid JSON ({str(e).split(':')[0]})") from None
-    except OSError as e:
-        raise InkError(f"cannot read {path.name}: {e.strerror or e}") from None
     if progress is not None and not progress(0.0):
         raise LoadCancelled()
     with paused_gc():

@@ -69,14 +69,16 @@ def _resample_matrix(n_in: int, n_out: int) -> np.ndarray:
         centres = np.clip(centres, 0.0, n_in - 1)
         j = np.arange(n_in, dtype=np.float64)[None, :]
         w = np.clip(1.0 - np.abs(centres[:, None] - j), 0.0, None)
-    return w / w.sum(axis=1, keepdims=True)
+    out: np.ndarray = w / w.sum(axis=1, keepdims=True)
+    return out
 
 
 def resize(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     """Separable resize of a 2-D array (two small matrix products, no Qt, no scipy)."""
     ry = _resample_matrix(img.shape[0], out_h)
     rx = _resample_matrix(img.shape[1], out_w)
-    return (ry @ img.astype(np.float64) @ rx.T).astype(np.float32)
+    out: np.ndarray = (ry @ img.astype(np.float64) @ rx.T).astype(np.float32)
+    return out
 
 
 def ink_bbox(img: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int]:

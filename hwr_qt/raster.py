@@ -9,6 +9,7 @@ shared with image files and training. Needs QtGui but no QGuiApplication or scre
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
@@ -64,8 +65,8 @@ def render_patch(ink: Ink, pen_width: float = PEN_WIDTH) -> np.ndarray:
     return qimage_to_array(image)
 
 
-def paint_stroke(painter: QPainter, stroke: Stroke, to_px, pen_width: float,
-                 colour: QColor) -> None:
+def paint_stroke(painter: QPainter, stroke: Stroke, to_px: Callable[[float, float], QPointF],
+                 pen_width: float, colour: QColor) -> None:
     """Draw one stroke, round-capped, its width following the pressure.
 
     Shared by the model-scale rendering here and the canvas on screen, so the user sees

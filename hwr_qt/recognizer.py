@@ -36,6 +36,20 @@ class Prediction:
     probability: float
 
 
+def _load_problem(e: Exception) -> str:
+    """onnxruntime's load error in the user's words ("[ONNXRuntimeError] : 7 :
+    INVALID_PROTOBUF : Load model from ... failed:Protobuf parsing failed." means the
+    file is not an ONNX model at all)."""
+    text = str(e).strip()
+    if "INVALID_PROTOBUF" in text or "Protobuf parsing failed" in text:
+        return "not an ONNX model (a damaged file, or another format)"
+    if "INVALID_GRAPH" in text or "NOT_IMPLEMENTED" in text:
+        return "an ONNX model this version of ONNX Runtime cannot run"
+    first = text.splitlines()[0] if text else type(e).__name__
+    # Drop onnxruntime's "[ONNXRuntimeError] : N : CODE :" prefix.
+    return first.rsplit(" : ", 1)[-1][:200]
+
+
 class Recognizer:
     """One ONNX Runtime session plus the model's metadata.
 
@@ -45,6 +59,8 @@ class Recognizer:
 
     def __init__(self, path: str | Path, *, calibrate: bool = True) -> None:
         import onnxruntime as ort  # deferred: keeps `import hwr_qt...` light
+
+        ort.disable_telemetry_events()  # the event switch too (hwr_qt.privacy: the files)
 
         self.path = Path(path)
         if not self.path.is_file():
@@ -61,7 +77,7 @@ class Recognizer:
             self._session = ort.InferenceSession(str(self.path), sess_options=opts,
                                                  providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - onnxruntime raises several unrelated types
-            raise ModelError(f"cannot load model {self.path.name}: {_first_line(e)}") from None
+            raise ModelError(f"cannot load model {self.path.name}: {_load_problem(e)}") from None
         self._check_signature()
         meta = self._session.get_modelmeta().custom_metadata_map
         self.metadata: dict[str, str] = dict(meta)

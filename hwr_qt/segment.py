@@ -294,7 +294,9 @@ def split_candidates(group: Ink, max_digits: int = 6) -> list[Split]:
     bins = 120
     profile = np.convolve(column_profile(group, box.x0, box.x1, bins),
                           np.ones(3) / 3, mode="same")
-    to_x = lambda col: box.x0 + (col + 0.5) / bins * box.width  # noqa: E731
+    def to_x(col: int) -> float:
+        return box.x0 + (col + 0.5) / bins * box.width
+
     cut_sets = [[to_x(c)] for c in _local_minima(profile, int(bins * 0.12),
                                                  int(bins * 0.88), 3)]
     guess = box.width / (DIGIT_ASPECT * box.height)

@@ -20,6 +20,7 @@ lib_dir=$HOME/.local/lib/hwr-qt
 bin_dir=$HOME/.local/bin
 apps_dir=$data_home/applications
 icons_dir=$data_home/icons/hicolor
+mime_dir=$data_home/mime
 manifest_name=.install-manifest
 internal=$src/_internal
 resources=$internal/resources
@@ -139,7 +140,7 @@ if [[ -e "$lib_dir" ]]; then
 fi
 desktop_file=$apps_dir/hwr-qt.desktop
 link=$bin_dir/hwr-qt
-targets=("$link" "$desktop_file")
+targets=("$link" "$desktop_file" "$mime_dir/packages/hwr-qt.xml")
 for png in "$resources"/icons/hicolor/*/apps/hwr-qt.png; do
     size_dir=${png#"$resources/icons/hicolor/"}
     targets+=("$icons_dir/$size_dir")
@@ -201,14 +202,21 @@ record link "$link"
 make_dir "$apps_dir"
 exec_path=$lib_dir/hwr-qt
 if [[ "$exec_path" =~ [\"\`\$\\] ]]; then
-    exec_line="Exec=hwr-qt"  # characters that would need escaping: rely on PATH instead
+    exec_line="Exec=hwr-qt %f"  # characters that would need escaping: rely on PATH instead
 else
-    exec_line="Exec=\"$exec_path\""
+    exec_line="Exec=\"$exec_path\" %f"  # %f: the file opened with it (File manager)
 fi
 sed -e "s|^Exec=.*|$exec_line|" -e "s|^TryExec=.*|TryExec=$exec_path|" \
     "$resources/hwr-qt.desktop" >"$desktop_file"
 chmod 644 "$desktop_file"
 record file "$desktop_file"
+
+# The ink file type (.ink), so file managers offer hwr-qt for it.
+mime_file=$mime_dir/packages/hwr-qt.xml
+make_dir "$(dirname "$mime_file")"
+cp "$resources/hwr-qt-mime.xml" "$mime_file"
+chmod 644 "$mime_file"
+record file "$mime_file"
 
 for png in "$resources"/icons/hicolor/*/apps/hwr-qt.png; do
     dest=$icons_dir/${png#"$resources/icons/hicolor/"}
@@ -222,6 +230,9 @@ done
 # file behind that uninstall.sh did not know about).
 if [[ -f "$icons_dir/icon-theme.cache" ]] && command -v gtk-update-icon-cache >/dev/null; then
     gtk-update-icon-cache -q -t -f "$icons_dir" || true
+fi
+if [[ -f "$mime_dir/mime.cache" ]] && command -v update-mime-database >/dev/null; then
+    update-mime-database "$mime_dir" >/dev/null 2>&1 || true
 fi
 if [[ -f "$apps_dir/mimeinfo.cache" ]] && command -v update-desktop-database >/dev/null; then
     update-desktop-database -q "$apps_dir" || true

@@ -33,6 +33,7 @@ for ((i = ${#entries[@]} - 1; i >= 0; i--)); do
             case $path in
                 */hwr-qt.desktop) refresh[$(dirname "$path")]=1 ;;
                 */hicolor/*/apps/hwr-qt.png) refresh[${path%%/hicolor/*}/hicolor]=1 ;;
+                */mime/packages/hwr-qt.xml) refresh[${path%/packages/*}]=1 ;;
                 *) die "unexpected file in the manifest: $path" ;;
             esac
             rm -f -- "$path"
@@ -50,6 +51,9 @@ for dir in "${!refresh[@]}"; do
     fi
     if [[ -f "$dir/mimeinfo.cache" ]] && command -v update-desktop-database >/dev/null; then
         update-desktop-database -q "$dir" || true
+    fi
+    if [[ -f "$dir/mime.cache" ]] && command -v update-mime-database >/dev/null; then
+        update-mime-database "$dir" >/dev/null 2>&1 || true
     fi
 done
 

@@ -70,3 +70,18 @@ def mnist_test(mnist_dir):
     from training.mnist import load_test_set
 
     return load_test_set(mnist_dir)
+
+
+@pytest.fixture(autouse=True)
+def _no_unsaved_prompt(request, monkeypatch):
+    """Closing a window with a drawing asks whether to save it (a modal box): tests that
+    do not test that prompt answer "Discard"; tests marked ``unsaved_prompt`` get the
+    real one."""
+    if "unsaved_prompt" in request.keywords:
+        return
+    from PySide6.QtWidgets import QMessageBox
+
+    from hwr_qt.ui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "ask_unsaved",
+                        lambda self: QMessageBox.StandardButton.Discard)

@@ -85,7 +85,7 @@ def many_points(path: Path) -> Path:
 # name -> (file maker, a fragment the one-line error must contain)
 BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "missing.png": (lambda p: p, "no such file"),
-    "missing.json": (lambda p: p, "No such file"),
+    "missing.json": (lambda p: p, "no such file"),
     "empty.png": (lambda p: (p.write_bytes(b""), p)[1], "empty"),
     "empty.json": (lambda p: (p.write_bytes(b""), p)[1], "empty"),
     "random.png": (lambda p: (p.write_bytes(np.random.default_rng(1).bytes(4096)), p)[1],
@@ -112,8 +112,9 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "huge-header.png": (lambda p: png_claiming_size(p, 100_000, 100_000),
                         "image too large (100000x100000"),
     "blank.png": (blank_png, "blank"),
-    "adir.png": (lambda p: (p.mkdir(), p)[1], "a folder, not a file"),
-    "adir.json": (lambda p: (p.mkdir(), p)[1], "a folder, not a file"),
+    # A folder is read (its ink and image files); an empty one says so.
+    "adir.png": (lambda p: (p.mkdir(), p)[1], "is a folder with no ink or image files"),
+    "adir.json": (lambda p: (p.mkdir(), p)[1], "is a folder with no ink or image files"),
 }
 
 

@@ -38,8 +38,11 @@ def canvas_centre(w):
 def test_empty_canvas_shows_hint_not_prediction(window):
     assert window.canvas.ink.is_empty
     assert window.answer.answer.text() == ""
-    assert "Draw a digit" in window.answer.detail.text()
-    assert window.bars.values() == []
+    # The canvas says "Draw a digit"; the answer panel does not repeat it, and shows no
+    # empty bars.
+    assert window.canvas.hint == "Draw a digit"
+    assert window.answer.detail.text() == ""
+    assert window.bars.values() == [] and not window.bars.isVisible()
     assert window.preview.shown is None
     assert window.last_reading is None
 
@@ -81,7 +84,8 @@ def test_undo_redo_clear(window, qtbot):
 
     qtbot.mouseClick(window.clear_button, Qt.MouseButton.LeftButton)
     assert window.canvas.ink.is_empty
-    assert window.last_reading is None and "Draw a digit" in window.answer.detail.text()
+    assert window.last_reading is None and window.answer.answer.text() == ""
+    assert not window.bars.isVisible()
     window.undo_action.trigger()  # clearing by accident loses nothing
     assert len(window.canvas.ink.strokes) == 2
     assert window.last_reading is not None

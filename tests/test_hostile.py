@@ -179,7 +179,7 @@ def test_decoder_chatter_becomes_our_one_line(capfd, tmp_path, good):
 def test_device_is_not_a_regular_file(capfd, good):
     rc, out, err = run(capfd, "/dev/zero", str(good))
     assert rc == 1 and len(out) == 1
-    assert err == ["hwr-qt: /dev/zero: cannot read zero: not a regular file"]
+    assert err == ["hwr-qt: /dev/zero: not a regular file"]
 
 
 def _env() -> dict[str, str]:

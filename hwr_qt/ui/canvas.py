@@ -13,16 +13,18 @@ background while the previous pixmap, scaled, stands in.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
     QPen,
     QPixmap,
     QResizeEvent,
@@ -34,13 +36,40 @@ from hwr_qt.ink import Ink, InkHistory, LoadCancelled, Point, Stroke
 from hwr_qt.raster import paint_stroke, pressure_factor
 from hwr_qt.ui.background import LatestOnly
 
+# The canvas draws with its palette (Text on Base: dark ink on light paper in a light
+# theme, the reverse in a dark one); these are the light theme's, for exports.
 INK_COLOUR = QColor(20, 20, 30)
 PAPER_COLOUR = QColor(255, 255, 255)
-HINT_COLOUR = QColor(150, 150, 160)
+BOX_COLOUR = QColor(40, 120, 220)
 MIN_POINT_DISTANCE = 0.75  # logical px; denser samples add nothing but cost
+# Mouse positions come in whole pixels, so a slow stroke is a staircase. A light 1-2-1
+# average (ends kept) removes the steps; no point moves by more than MAX_SHIFT, so the
+# shape, a sharp corner, a quick zigzag, is kept and the model input barely changes
+# (tests/test_desktop.py measures both).
+SMOOTHING_PASSES = 2
+MAX_SHIFT = 1.0  # logical px: a staircase step, not a feature of the writing
 BACKGROUND_RENDER_POINTS = 50_000  # above this a re-render may take longer than a frame
 RENDER_CHUNK = 20_000  # points per path when rendering big strokes (progress, cancel)
 REPAINT_POINTS = 5_000  # longer strokes keep their live pixels at pen-up (no stall)
+
+
+def smooth_points(points: list[Point], passes: int = SMOOTHING_PASSES) -> list[Point]:
+    """Mouse stroke positions, lightly smoothed: first and last kept, no point moved by
+    more than MAX_SHIFT from where the mouse reported it."""
+    pts = points
+    for _ in range(passes):
+        if len(pts) < 3:
+            return pts
+        pts = [pts[0]] + [Point((a.x + 2 * b.x + c.x) / 4, (a.y + 2 * b.y + c.y) / 4,
+                                b.pressure, b.t)
+                          for a, b, c in zip(pts, pts[1:], pts[2:], strict=False)] + [pts[-1]]
+    out = []
+    for raw, new in zip(points, pts, strict=True):
+        dx, dy = new.x - raw.x, new.y - raw.y
+        d = math.hypot(dx, dy)
+        f = 1.0 if d <= MAX_SHIFT else MAX_SHIFT / d
+        out.append(Point(raw.x + dx * f, raw.y + dy * f, raw.pressure, raw.t))
+    return out
 
 
 class InkCanvas(QWidget):
@@ -49,6 +78,7 @@ class InkCanvas(QWidget):
     inkChanged = Signal()  # any change of the finished ink (stroke, undo, redo, clear, load)
     strokeAdded = Signal()
     strokeMoved = Signal()  # the stroke in progress grew
+    imageChanged = Signal()  # an image was shown or hidden
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +93,9 @@ class InkCanvas(QWidget):
         self._renderer.finished.connect(self._on_rendered)
         self._rendering: tuple[Stroke, ...] = ()  # what the background render is drawing
         self._boxes: list[tuple[QRectF, str]] = []  # overlay of per-digit boxes
+        self._box_pad = -1.0  # < 0: ink boxes, widened by the pen; else image boxes
+        self._image: QImage | None = None  # an opened image, shown instead of ink
+        self._from_mouse = False
         self.hint = self.tr("Draw a digit")
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setAttribute(Qt.WidgetAttribute.WA_TabletTracking, False)
@@ -87,13 +120,22 @@ class InkCanvas(QWidget):
 
     def undo(self) -> None:
         if self.history.undo():
+            self._hide_image()
             self._ink_changed()
 
     def redo(self) -> None:
         if self.history.redo():
+            self._hide_image()
             self._ink_changed()
 
+    def _hide_image(self) -> None:
+        """Ink is back (undo of the clear that came with opening an image): show it."""
+        if self._image is not None and not self.ink.is_empty:
+            self.set_image(None)
+
     def clear(self) -> None:
+        if self._image is not None:
+            self.set_image(None)
         self.history.clear()
         self._ink_changed()
 
@@ -101,6 +143,8 @@ class InkCanvas(QWidget):
         """Show a loaded drawing, scaled to fit (unless ``fitted`` already, e.g. by
         ``fit_to_canvas`` in a background thread, which may also have rendered ``image``);
         undoable like any edit."""
+        if self._image is not None:
+            self.set_image(None)
         self.history.replace(ink if fitted else fit_to_canvas(ink, self.width(), self.height()))
         if image is not None and image.size() == self.pixel_size():
             self._boxes = []
@@ -117,10 +161,57 @@ class InkCanvas(QWidget):
         """A background re-render of a big drawing is under way."""
         return self._renderer.busy
 
-    def set_boxes(self, boxes: list[tuple[QRectF, str]]) -> None:
-        """Outline recognised characters (ink coordinates) with their labels."""
+    def set_boxes(self, boxes: list[tuple[QRectF, str]], *, image: bool = False) -> None:
+        """Outline recognised characters with their labels: boxes in ink coordinates
+        (widened by the pen), or in the shown image's pixels when ``image``."""
+        if image:
+            boxes = [(self._image_to_widget(r), label) for r, label in boxes]
         self._boxes = boxes
+        self._box_pad = 0.0 if image else -1.0
         self.update()
+
+    # --- an opened image ----------------------------------------------------------
+    @property
+    def image(self) -> QImage | None:
+        return self._image
+
+    def set_image(self, image: QImage | None) -> None:
+        """Show an image (read-only) instead of ink; drawing a stroke hides it again."""
+        self._image = image
+        self._boxes = []
+        self.imageChanged.emit()
+        self.update()
+
+    def _image_rect(self) -> QRectF:
+        """Where the image is drawn: fitted into the canvas, centred, never enlarged
+        beyond 4x (a tiny image stays legible without becoming a blur)."""
+        if self._image is None or self._image.isNull():
+            return QRectF()
+        iw, ih = self._image.width(), self._image.height()
+        scale = min(self.width() * 0.95 / iw, self.height() * 0.95 / ih, 4.0)
+        w, h = iw * scale, ih * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def _image_to_widget(self, r: QRectF) -> QRectF:
+        target = self._image_rect()
+        if self._image is None or target.isEmpty():
+            return r
+        s = target.width() / self._image.width()
+        return QRectF(target.x() + r.x() * s, target.y() + r.y() * s, r.width() * s,
+                      r.height() * s)
+
+    # --- colours ------------------------------------------------------------------
+    def paper_colour(self) -> QColor:
+        """The canvas follows the palette: light paper in a light theme, dark in dark."""
+        return self.palette().color(QPalette.ColorRole.Base)
+
+    def ink_colour(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.Text)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:
+            self._rerender()
+        super().changeEvent(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(420, 420)
@@ -128,6 +219,7 @@ class InkCanvas(QWidget):
     # --- input --------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton and not self._tablet_down:
+            self._from_mouse = True
             self._begin(event.position(), 1.0)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -145,6 +237,7 @@ class InkCanvas(QWidget):
         pressure = float(event.pressure())
         if kind == QTabletEvent.Type.TabletPress:
             self._tablet_down = True
+            self._from_mouse = False
             self._begin(event.position(), pressure)
         elif kind == QTabletEvent.Type.TabletMove and self._tablet_down:
             self._extend(event.position(), pressure)
@@ -154,6 +247,8 @@ class InkCanvas(QWidget):
         event.accept()
 
     def _begin(self, pos: QPointF, pressure: float) -> None:
+        if self._image is not None:
+            self.set_image(None)
         self._stroke_t0 = time.monotonic()
         self._current = [Point(pos.x(), pos.y(), pressure, 0.0)]
         self._before_stroke = QPixmap(self._pixmap)  # shared until painted: one copy
@@ -183,7 +278,8 @@ class InkCanvas(QWidget):
     def _end(self) -> None:
         if not self._current:
             return
-        stroke = Stroke(tuple(self._current))
+        points = smooth_points(self._current) if self._from_mouse else self._current
+        stroke = Stroke(tuple(points))
         self._current = []
         self.history.add_stroke(stroke)
         if not self._before_stroke.isNull() and len(stroke.points) <= REPAINT_POINTS:
@@ -208,16 +304,16 @@ class InkCanvas(QWidget):
         return QRectF(a, b).normalized().adjusted(-r, -r, r, r)
 
     def _pen(self, pressure: float) -> QPen:
-        return QPen(INK_COLOUR, self._pen_width * pressure_factor(pressure),
+        return QPen(self.ink_colour(), self._pen_width * pressure_factor(pressure),
                     Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
 
-    def _paint_strokes(self, pixmap: QPixmap, strokes) -> None:
+    def _paint_strokes(self, pixmap: QPixmap, strokes: Iterable[Stroke]) -> None:
         if pixmap.isNull():
             return
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for stroke in strokes:
-            paint_stroke(painter, stroke, QPointF, self._pen_width, INK_COLOUR)
+            paint_stroke(painter, stroke, QPointF, self._pen_width, self.ink_colour())
         painter.end()
 
     def pixel_size(self) -> QSize:
@@ -230,7 +326,7 @@ class InkCanvas(QWidget):
         size = self.pixel_size()
         pixmap = QPixmap(size)
         pixmap.setDevicePixelRatio(dpr)
-        pixmap.fill(PAPER_COLOUR)
+        pixmap.fill(self.paper_colour())
         strokes = self.ink.strokes
         if sum(len(s.points) for s in strokes) > BACKGROUND_RENDER_POINTS:
             # Too slow for the GUI thread: the old pixmap, scaled, stands in meanwhile.
@@ -240,9 +336,9 @@ class InkCanvas(QWidget):
                                    QRectF(self._pixmap.rect()))
                 painter.end()
             self._rendering = strokes
-            width, colour = self._pen_width, QColor(INK_COLOUR)
+            width, colour, paper = self._pen_width, self.ink_colour(), self.paper_colour()
             self._renderer.submit(lambda report: render_image(strokes, size, dpr, width,
-                                                              colour, report))
+                                                              colour, report, paper))
         else:
             self._renderer.cancel()
             self._paint_strokes(pixmap, strokes)
@@ -287,15 +383,19 @@ class InkCanvas(QWidget):
                            QRectF(exposed.x() * dpr, exposed.y() * dpr,
                                   exposed.width() * dpr, exposed.height() * dpr))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if self.ink.is_empty and not self._current:
-            painter.setPen(HINT_COLOUR)
+        if self._image is not None:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(self._image_rect(), self._image)
+        if self.ink.is_empty and not self._current and self._image is None:
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             font = painter.font()
             font.setPointSizeF(font.pointSizeF() * 1.6)
             painter.setFont(font)
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.hint)
         if self._boxes:
-            box_pen = QPen(QColor(40, 120, 220), 1.5, Qt.PenStyle.DashLine)
-            r = self._pen_width / 2 + 2  # the boxes hold centre lines; the ink is wider
+            box_pen = QPen(BOX_COLOUR, 1.5, Qt.PenStyle.DashLine)
+            # Ink boxes hold centre lines, and the ink is wider; image boxes are exact.
+            r = self._pen_width / 2 + 2 if self._box_pad < 0 else 2.0
             for rect, label in self._boxes:
                 outer = rect.adjusted(-r, -r, r, r)
                 painter.setPen(box_pen)
@@ -330,7 +430,8 @@ def fit_to_canvas(ink: Ink, width: int, height: int, fill: float = 0.8,
 
 
 def render_image(strokes: Sequence[Stroke], size: QSize, dpr: float, pen_width: float,
-                 colour: QColor, report: Callable[[float], bool] | None = None) -> QImage:
+                 colour: QColor, report: Callable[[float], bool] | None = None,
+                 paper: QColor = PAPER_COLOUR) -> QImage:
     """The canvas pixmap's content as a QImage, safe to make outside the GUI thread.
 
     Long strokes are painted in pieces of ``RENDER_CHUNK`` points so that ``report``
@@ -338,7 +439,7 @@ def render_image(strokes: Sequence[Stroke], size: QSize, dpr: float, pen_width: 
     """
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     image.setDevicePixelRatio(dpr)
-    image.fill(PAPER_COLOUR)
+    image.fill(paper)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     try:

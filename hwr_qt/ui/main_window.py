@@ -5,31 +5,56 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressDialog,
     QPushButton,
+    QScrollArea,
     QSpinBox,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from hwr_qt import __version__
+from hwr_qt.imagefile import ImageFileError, image_ink, read_image
 from hwr_qt.ink import Ink, InkError, LoadCancelled, load_ink, paused_gc, save_ink
-from hwr_qt.pipeline import NumberReading, Reading, check_readable, read_number
+from hwr_qt.pipeline import (
+    INK_SUFFIXES,
+    NumberReading,
+    Reading,
+    check_readable,
+    read_image_ink,
+    read_number,
+)
 from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.recognizer import ModelError, ModelOutputError, Recognizer
 from hwr_qt.ui.background import LatestOnly
-from hwr_qt.ui.canvas import INK_COLOUR, InkCanvas, fit_to_canvas, render_image
+from hwr_qt.ui.canvas import InkCanvas, fit_to_canvas, render_image
+from hwr_qt.ui.export import export_png, export_svg
+from hwr_qt.ui.icons import icon
 from hwr_qt.ui.preview import ModelInputPreview
 from hwr_qt.ui.settings import LIMITS, Settings
 from hwr_qt.ui.topk import AnswerView, TopKBars
@@ -39,9 +64,16 @@ LIVE_INTERVAL_MS = 120  # recognition at most ~8x a second while the pen moves
 # ~2 ms); anything bigger is read in the background and a newer drawing overtakes it.
 INLINE_STROKES = 4
 INLINE_POINTS = 2_000
+INLINE_IMAGE_PIXELS = 2_000_000  # bigger photos are read in the background
 BIG_FILE_BYTES = 512 * 1024  # opened in the background, with progress and Cancel
 PROGRESS_STEPS = 1000
 INK_FILTER = "Ink files (*.json *.ink);;All files (*)"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+OPEN_FILTER = ("Ink and images (*.json *.ink " + " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
+               + ");;Ink files (*.json *.ink);;Images (" +
+               " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)")
+EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
+TINY_PX = 6.0  # a drawing smaller than this on screen is a tap, not a digit
 
 
 class MainWindow(QMainWindow):
@@ -51,7 +83,9 @@ class MainWindow(QMainWindow):
         self.recognizer: Recognizer | None = None
         self.last_reading: Reading | None = None  # the selected (or only) character
         self.last_number: NumberReading | None = None
-        self.setWindowTitle("hwr-qt")
+        self.file_path: Path | None = None  # the ink or image file shown, if any
+        self._saved_ink = Ink()  # the ink as last opened/saved/started: "not modified"
+        self.setAcceptDrops(True)
 
         self.canvas = InkCanvas()
         self.canvas.set_pen_width(settings.pen_width)
@@ -80,10 +114,11 @@ class MainWindow(QMainWindow):
 
         geometry = settings.geometry
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(780, 520)
+            self.resize(860, 600)
         if model_path is not None:
             self.load_model(model_path)
         self._update_actions()
+        self._update_title()
 
     # --- layout -------------------------------------------------------------------
     def _build_side_panel(self) -> None:
@@ -96,7 +131,9 @@ class MainWindow(QMainWindow):
         self.undo_button.clicked.connect(self.canvas.undo)
         self.redo_button.clicked.connect(self.canvas.redo)
         for b in (self.recognise_button, self.clear_button, self.undo_button, self.redo_button):
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the canvas shortcuts
+            # Reachable with Tab (the style draws the focus); the window-wide shortcuts
+            # work wherever the focus is.
+            b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.top_k_spin = QSpinBox()
         self.top_k_spin.setRange(*LIMITS["top_k"])
@@ -118,7 +155,10 @@ class MainWindow(QMainWindow):
         side.addWidget(self.answer)
         side.addWidget(self.bars)
         side.addSpacing(8)
-        side.addWidget(QLabel(self.tr("Model input:")))
+        self.preview_label = QLabel(self.tr("Model input:"))
+        self.preview_label.hide()  # shown with the first answer
+        self.preview.hide()
+        side.addWidget(self.preview_label)
         side.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
         side.addStretch(1)
         side.addLayout(form)
@@ -126,17 +166,29 @@ class MainWindow(QMainWindow):
         side.addLayout(buttons)
         panel = QWidget()
         panel.setLayout(side)
-        panel.setFixedWidth(260)
+        # In a scroll area: a taller answer (ten bars, a long number) scrolls within the
+        # panel instead of raising the window's minimum size, so the window never grows
+        # by itself and nothing is squeezed until it clips.
+        scroll = QScrollArea()
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(280)
+        self.side_panel = scroll
 
         central = QWidget()
         row = QHBoxLayout(central)
         row.addWidget(self.canvas, 1)
-        row.addWidget(panel)
+        row.addWidget(scroll)
         self.setCentralWidget(central)
         self.statusBar()
 
-    def _action(self, text: str, slot, shortcuts=()) -> QAction:
+    def _action(self, text: str, slot: Callable[..., Any], shortcuts: Sequence[Any] = (),
+                icon_name: str | None = None) -> QAction:
         action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
         # Window-wide, so the shortcuts work whichever child has focus.
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -146,35 +198,103 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         std = QKeySequence.StandardKey
-        self.open_action = self._action(self.tr("&Open Ink…"), self.open_ink, [std.Open])
-        self.save_action = self._action(self.tr("&Save Ink As…"), self.save_ink, [std.Save])
+        self.new_action = self._action(self.tr("&New"), self.new_drawing, [std.New],
+                                       "document-new")
+        self.open_action = self._action(self.tr("&Open…"), self.open_ink, [std.Open],
+                                        "document-open")
+        self.save_action = self._action(self.tr("&Save"), self.save, [std.Save],
+                                        "document-save")
+        self.save_as_action = self._action(self.tr("Save &As…"), self.save_ink,
+                                           ["Ctrl+Shift+S"], "document-save-as")
+        self.export_action = self._action(self.tr("&Export Picture…"), self.export_picture,
+                                          ["Ctrl+E"], "document-export")
         self.model_action = self._action(self.tr("Load &Model…"), self.choose_model)
-        self.quit_action = self._action(self.tr("&Quit"), self.close, ["Ctrl+Q"])
-        self.undo_action = self._action(self.tr("&Undo"), self.canvas.undo, [std.Undo])
+        self.quit_action = self._action(self.tr("&Quit"), self.close, ["Ctrl+Q"],
+                                        "application-exit")
+        self.undo_action = self._action(self.tr("&Undo"), self.canvas.undo, [std.Undo],
+                                        "edit-undo")
         self.redo_action = self._action(self.tr("&Redo"), self.canvas.redo,
-                                        ["Ctrl+Shift+Z", "Ctrl+Y"])
+                                        ["Ctrl+Shift+Z", "Ctrl+Y"], "edit-redo")
+        self.copy_action = self._action(self.tr("&Copy Answer"), self.copy_answer,
+                                        [std.Copy], "edit-copy")
         self.clear_action = self._action(self.tr("&Clear"), self.canvas.clear,
-                                         ["Esc", "Delete"])
+                                         ["Esc", "Delete"], "edit-clear")
         self.recognise_action = self._action(self.tr("R&ecognise"), self.recognise,
-                                             ["Return", "Enter"])
+                                             ["Return", "Enter"], "system-run")
         self.live_action = self._action(self.tr("&Live Recognition"), self._toggle_live)
         self.live_action.setCheckable(True)
         self.live_action.setChecked(self.settings.live)
-        self.about_action = self._action(self.tr("&About hwr-qt"), self.show_about)
+        self.shortcuts_action = self._action(self.tr("&Keyboard Shortcuts"),
+                                             self.show_shortcuts, ["F1"],
+                                             "help-keyboard-shortcuts")
+        self.about_action = self._action(self.tr("&About hwr-qt"), self.show_about,
+                                         icon_name="help-about")
 
         bar = self.menuBar()
         file_menu = bar.addMenu(self.tr("&File"))
-        for a in (self.open_action, self.save_action, self.model_action):
+        for a in (self.new_action, self.open_action):
             file_menu.addAction(a)
+        self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        for a in (self.save_action, self.save_as_action, self.export_action):
+            file_menu.addAction(a)
+        file_menu.addSeparator()
+        file_menu.addAction(self.model_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu(self.tr("&Edit"))
-        for a in (self.undo_action, self.redo_action, self.clear_action):
+        for a in (self.undo_action, self.redo_action, self.copy_action, self.clear_action):
             edit_menu.addAction(a)
         recog_menu = bar.addMenu(self.tr("&Recognition"))
         recog_menu.addAction(self.recognise_action)
         recog_menu.addAction(self.live_action)
-        bar.addMenu(self.tr("&Help")).addAction(self.about_action)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
+
+        self.toolbar = QToolBar(self.tr("Main"))
+        self.toolbar.setObjectName("main-toolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for group in ((self.new_action, self.open_action, self.save_action),
+                      (self.undo_action, self.redo_action, self.clear_action),
+                      (self.recognise_action, self.copy_action)):
+            if self.toolbar.actions():
+                self.toolbar.addSeparator()
+            self.toolbar.addActions(list(group))
+        self.addToolBar(self.toolbar)
+        for a in self.findChildren(QAction):
+            # The shortcut in the tooltip too, as desktop toolbars do.
+            keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys:
+                a.setToolTip(f"{a.text().replace('&', '').rstrip('…')} ({keys})")
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(action, keys) for the Keyboard Shortcuts dialog, from the actions themselves."""
+        rows = [(self.tr("Draw"), self.tr("left mouse button or a pen"))]
+        for a in (self.new_action, self.open_action, self.save_action, self.save_as_action,
+                  self.export_action, self.undo_action, self.redo_action, self.copy_action,
+                  self.clear_action, self.recognise_action, self.shortcuts_action,
+                  self.quit_action):
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                             for k in a.shortcuts())
+            rows.append((a.text().replace("&", "").rstrip("…"), keys))
+        rows.append((self.tr("Move between buttons"), "Tab, Shift+Tab"))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(self.tr("Keyboard Shortcuts"))
+        table = "".join(f"<tr><td style='padding-right:18px'>{name}</td><td><b>{keys}</b></td>"
+                        "</tr>" for name, keys in self.shortcut_rows())
+        label = QLabel(f"<table>{table}</table>")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(label)
+        layout.addWidget(buttons)
+        self.shortcuts_dialog = dialog
+        dialog.open()
 
     # --- model --------------------------------------------------------------------
     def load_model(self, path: Path) -> bool:
@@ -202,7 +322,10 @@ class MainWindow(QMainWindow):
 
     # --- recognition --------------------------------------------------------------
     def recognise(self) -> None:
-        self._show(self.canvas.ink)
+        if self.canvas.image is not None and self.canvas.ink.is_empty:
+            self._show_image(self.canvas.image)
+        else:
+            self._show(self.canvas.ink)
 
     @property
     def reading_pending(self) -> bool:
@@ -214,13 +337,15 @@ class MainWindow(QMainWindow):
         self._reader.cancel()  # whatever is still being read is stale now
         if ink.is_empty:
             self._clear_problem()
-            self.last_reading = self.last_number = None
-            self.answer.show_hint(self.tr("Draw a digit") if self.recognizer else
-                                  self.tr("No model loaded: recognition is off"))
-            self.bars.clear()
-            self.preview.set_input(None)
+            self._clear_answer(self.tr("No model loaded: recognition is off")
+                               if self.recognizer is None else "")
             return
         if self.recognizer is None:
+            return
+        x0, y0, x1, y1 = ink.bounds()
+        if max(x1 - x0, y1 - y0) < TINY_PX:
+            # A tap or a dot has no shape: any digit read from it would be a guess.
+            self._clear_answer(self.tr("Too small to read: draw a bigger digit"))
             return
         try:
             check_readable(ink)
@@ -245,18 +370,49 @@ class MainWindow(QMainWindow):
         elif isinstance(error, BaseException):
             raise error  # a bug: the excepthook reports it, the drawing stays
         elif isinstance(number, NumberReading):
-            self._present(number)
+            # An image's reading, if the image is still what the canvas shows.
+            self._present(number, image=self.canvas.image is not None and
+                          self.canvas.ink.is_empty)
 
-    def _present(self, number: NumberReading) -> None:
+    def _show_image(self, image: QImage) -> None:
+        """An opened image, read as a number; its characters boxed on the canvas."""
+        self._reader.cancel()
+        if self.recognizer is None:
+            return
+        recognizer, k = self.recognizer, self.bars.k
+        if image.width() * image.height() > INLINE_IMAGE_PIXELS:
+            # A big photo takes a second or two: read it in the background.
+            self._reader.submit(lambda _report: read_image_ink(recognizer, image_ink(image), k))
+            self.statusBar().showMessage(self.tr("Reading the image…"), 3000)
+            return
+        try:
+            number = read_image_ink(recognizer, image_ink(image), k)
+        except (EmptyInputError, ModelOutputError, ValueError) as e:
+            self._clear_answer(str(e))
+            return
+        self._present(number, image=True)
+
+    def _present(self, number: NumberReading, image: bool = False) -> None:
         if not number.chars:
             return
         self._clear_problem()
         self.last_number = number
         self.answer.show_number(number)
-        self.canvas.set_boxes([(QRectF(c.box.x0, c.box.y0, c.box.width, c.box.height),
-                                c.label) for c in number.chars] if len(number.chars) > 1
-                              else [])
+        self.bars.set_stale(False)
+        boxes = [(QRectF(c.box.x0, c.box.y0, c.box.width, c.box.height), c.label)
+                 for c in number.chars]
+        self.canvas.set_boxes(boxes if len(number.chars) > 1 or image else [], image=image)
         self.select_char(0)
+        self._update_actions()
+
+    def _clear_answer(self, hint: str) -> None:
+        self.last_reading = self.last_number = None
+        self.answer.show_hint(hint)
+        self.bars.clear()
+        self.preview.set_input(None)
+        self.preview.hide()  # no empty placeholders while there is nothing to show
+        self.preview_label.hide()
+        self._update_actions()
 
     def _present_error(self, e: Exception) -> None:
         if isinstance(e, ModelOutputError):
@@ -267,10 +423,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(e), 5000)
 
     def _show_problem(self, headline: str, detail: str) -> None:
-        self.last_reading = self.last_number = None
-        self.answer.show_hint(f"{headline}\n{detail}")
-        self.bars.clear()
-        self.preview.set_input(None)
+        self._clear_answer(f"{headline}\n{detail}")
         self.canvas.set_boxes([])
         self.statusBar().showMessage(f"{headline} {detail}", 8000)
         self._problem_shown = True
@@ -286,8 +439,10 @@ class MainWindow(QMainWindow):
             return
         reading = self.last_number.chars[index].reading
         self.last_reading = reading
-        self.bars.set_predictions(reading.top_k)
+        self.bars.set_predictions(reading.top_k, reading.not_digit, reading.rejected)
         self.preview.set_input(reading.model_input)
+        self.preview.show()
+        self.preview_label.show()
         if self.answer.char_buttons:
             for i, b in enumerate(self.answer.char_buttons):
                 b.setChecked(i == index)
@@ -308,8 +463,16 @@ class MainWindow(QMainWindow):
 
     def _on_ink_changed(self) -> None:
         self._update_actions()
+        self._update_title()
         if self.canvas.ink.is_empty or self.live_action.isChecked():
             self.recognise()
+        elif self.last_number is not None:
+            # Live recognition is off: the answer describes an older drawing. Say so
+            # rather than show it as if it were current.
+            self.answer.set_stale(True, self.tr("The drawing changed: press Enter to "
+                                                "recognise it"))
+            self.bars.set_stale(True)
+
 
     def _toggle_live(self, checked: bool) -> None:
         self.settings.live = checked
@@ -323,8 +486,11 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(h.can_redo)
         self.redo_button.setEnabled(h.can_redo)
         has_ink = not self.canvas.ink.is_empty
-        self.clear_button.setEnabled(has_ink)
+        self.clear_button.setEnabled(has_ink or self.canvas.image is not None)
         self.save_action.setEnabled(has_ink)
+        self.save_as_action.setEnabled(has_ink)
+        self.export_action.setEnabled(has_ink)
+        self.copy_action.setEnabled(self.last_number is not None)
         self.recognise_button.setEnabled(self.recognizer is not None)
 
     # --- settings -----------------------------------------------------------------
@@ -339,12 +505,75 @@ class MainWindow(QMainWindow):
         self.canvas.set_pen_width(width)
         self.settings.pen_width = width
 
+    # --- document: title, modified, unsaved changes ------------------------------
+    @property
+    def is_modified(self) -> bool:
+        """Ink drawn (or changed) since it was last opened, saved or started."""
+        now, saved = self.canvas.ink.strokes, self._saved_ink.strokes
+        # Strokes are immutable and shared by every state of the history: the same
+        # strokes (by identity) are the same drawing, whichever Ink object holds them.
+        return len(now) != len(saved) or any(a is not b for a, b in zip(now, saved,
+                                                                         strict=True))
+
+    def _update_title(self) -> None:
+        name = self.file_path.name if self.file_path else self.tr("Untitled")
+        self.setWindowTitle(f"{name}[*] — hwr-qt")
+        self.setWindowModified(self.is_modified)
+
+    def _mark_saved(self, path: Path | None) -> None:
+        self.file_path = path
+        self._saved_ink = self.canvas.ink
+        self._update_title()
+
+    def maybe_discard(self) -> bool:
+        """True when the current ink may be replaced: it is saved, or the user said to
+        save it (and that worked) or to discard it."""
+        if not self.is_modified or self.canvas.ink.is_empty:
+            return True
+        answer = self.ask_unsaved()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return bool(answer == QMessageBox.StandardButton.Discard)
+
+    def ask_unsaved(self) -> QMessageBox.StandardButton:
+        """Save, Discard or Cancel, asked in a window-modal message box."""
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Unsaved drawing"),
+                          self.tr("Save the changes to {0}?").format(
+                              self.file_path.name if self.file_path else self.tr("Untitled")),
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText(self.tr("Your drawing will be lost if you don't save it."))
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.setObjectName("unsaved-prompt")
+        return QMessageBox.StandardButton(box.exec())
+
+    def new_drawing(self) -> None:
+        if not self.maybe_discard():
+            return
+        self.canvas.clear()
+        self._mark_saved(None)
+
     # --- files --------------------------------------------------------------------
     def open_ink(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, self.tr("Open Ink"), self.settings.last_dir,
-                                              INK_FILTER)
+        if not self.maybe_discard():
+            return
+        name, _ = QFileDialog.getOpenFileName(self, self.tr("Open"), self.settings.last_dir,
+                                              OPEN_FILTER)
         if name:
-            self.open_ink_file(Path(name))
+            self.open_path(Path(name), ask=False)
+
+    def open_path(self, path: Path, ask: bool = True) -> bool:
+        """Open an ink or image file (from the menu, recent files, a drop or the command
+        line), after asking about unsaved ink when ``ask``."""
+        if ask and not self.maybe_discard():
+            return False
+        if path.is_dir():
+            QMessageBox.warning(self, self.tr("Cannot open"),
+                                self.tr("{0} is a folder").format(path.name))
+            return False
+        if path.suffix.lower() in INK_SUFFIXES:
+            return self.open_ink_file(path)
+        return self.open_image_file(path)
 
     def open_ink_file(self, path: Path) -> bool:
         """Open an ink file; a big one is read in the background with a progress dialog
@@ -361,13 +590,47 @@ class MainWindow(QMainWindow):
         except InkError as e:
             self._cannot_open(path, e)
             return False
-        self.settings.last_dir = str(path.parent)
-        self.canvas.set_ink(ink)
-        self.statusBar().showMessage(self.tr("Opened {0}").format(path.name), 5000)
+        self._opened(path, ink)
         return True
+
+    def _opened(self, path: Path, ink: Ink, image: QImage | None = None) -> None:
+        self.settings.last_dir = str(path.parent)
+        self.canvas.set_ink(ink, fitted=image is not None, image=image)
+        self._mark_saved(path)
+        self.settings.add_recent_file(str(path))
+        self.statusBar().showMessage(self.tr("Opened {0}").format(path.name), 5000)
 
     def _cannot_open(self, path: Path, e: Exception) -> None:
         QMessageBox.warning(self, self.tr("Cannot open ink"), f"{path.name}: {e}")
+        self.settings.remove_recent_file(str(path))
+
+    def open_image_file(self, path: Path) -> bool:
+        """Show an image on the canvas with its characters boxed; the side panel shows
+        what the model saw for the selected one."""
+        try:
+            image = read_image(path)
+        except ImageFileError as e:
+            QMessageBox.warning(self, self.tr("Cannot open image"), f"{path.name}: {e}")
+            self.settings.remove_recent_file(str(path))
+            return False
+        self.settings.last_dir = str(path.parent)
+        self.canvas.clear()
+        self.canvas.set_image(image)
+        self._mark_saved(path)
+        self.settings.add_recent_file(str(path))
+        self.recognise()
+        self.statusBar().showMessage(self.tr("Opened {0}").format(path.name), 5000)
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files
+        for i, name in enumerate(files):
+            action = self.recent_menu.addAction(f"&{i + 1} {Path(name).name}")
+            action.setToolTip(name)
+            action.triggered.connect(lambda _=False, n=name: self.open_path(Path(n)))
+        if not files:
+            self.recent_menu.addAction(self.tr("No recent files")).setEnabled(False)
 
     @property
     def opening(self) -> bool:
@@ -378,15 +641,16 @@ class MainWindow(QMainWindow):
         width, height = canvas.width(), canvas.height()
         size, dpr = canvas.pixel_size(), canvas.devicePixelRatioF()
         pen = canvas.pen_width
+        colour, paper = canvas.ink_colour(), canvas.paper_colour()
 
-        def job(report):
+        def job(report: Callable[[float], bool]) -> tuple[Path, Ink, QImage]:
             # Loading, fitting and painting take about a third of the time each.
             ink = load_ink(path, lambda f: report(f / 3))
             with paused_gc():
                 fitted = fit_to_canvas(ink, width, height, 0.8,
                                        lambda f: report((1 + f) / 3))
-            image = render_image(fitted.strokes, size, dpr, pen, QColor(INK_COLOUR),
-                                 lambda f: report((2 + f) / 3))
+            image = render_image(fitted.strokes, size, dpr, pen, colour,
+                                 lambda f: report((2 + f) / 3), paper)
             return path, fitted, image
 
         dialog = QProgressDialog(self.tr("Opening {0}…").format(path.name), self.tr("Cancel"),
@@ -431,16 +695,20 @@ class MainWindow(QMainWindow):
             raise error
         assert isinstance(result, tuple)
         path, ink, image = result
-        self.settings.last_dir = str(path.parent)
-        self.canvas.set_ink(ink, fitted=True, image=image)
-        self.statusBar().showMessage(self.tr("Opened {0}").format(path.name), 5000)
+        self._opened(path, ink, image)
 
-    def save_ink(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, self.tr("Save Ink"),
-                                              str(Path(self.settings.last_dir) / "digit.json"),
+    def save(self) -> bool:
+        """Save to the ink file it came from, or ask where (Save As)."""
+        if self.file_path is not None and self.file_path.suffix.lower() in INK_SUFFIXES:
+            return self.save_ink_file(self.file_path)
+        return self.save_ink()
+
+    def save_ink(self) -> bool:
+        start = self.file_path if self.file_path and self.file_path.suffix.lower() in \
+            INK_SUFFIXES else Path(self.settings.last_dir) / "digit.json"
+        name, _ = QFileDialog.getSaveFileName(self, self.tr("Save Ink"), str(start),
                                               INK_FILTER)
-        if name:
-            self.save_ink_file(Path(name))
+        return bool(name) and self.save_ink_file(Path(name))
 
     def save_ink_file(self, path: Path) -> bool:
         try:
@@ -450,8 +718,72 @@ class MainWindow(QMainWindow):
                                 f"{path.name}: {e.strerror or e}")
             return False
         self.settings.last_dir = str(path.parent)
+        self._mark_saved(path)
+        self.settings.add_recent_file(str(path))
         self.statusBar().showMessage(self.tr("Saved {0}").format(path.name), 5000)
         return True
+
+    def export_picture(self) -> None:
+        base = self.file_path.stem if self.file_path else "drawing"
+        name, chosen = QFileDialog.getSaveFileName(
+            self, self.tr("Export Picture"), str(Path(self.settings.last_dir) / f"{base}.png"),
+            EXPORT_FILTER)
+        if name:
+            path = Path(name)
+            if not path.suffix:
+                path = path.with_suffix(".svg" if "svg" in chosen.lower() else ".png")
+            self.export_picture_file(path)
+
+    def export_picture_file(self, path: Path) -> bool:
+        """PNG or SVG by the file's suffix."""
+        try:
+            if path.suffix.lower() == ".svg":
+                export_svg(self.canvas.ink, path, self.canvas.pen_width)
+            else:
+                export_png(self.canvas.ink, path, self.canvas.pen_width)
+        except (OSError, ValueError) as e:
+            QMessageBox.warning(self, self.tr("Cannot export"), f"{path.name}: {e}")
+            return False
+        self.statusBar().showMessage(self.tr("Exported {0}").format(path.name), 5000)
+        return True
+
+    # --- clipboard, drag and drop -----------------------------------------------------
+    def answer_text(self) -> str:
+        return self.last_number.text if self.last_number is not None else ""
+
+    def copy_answer(self) -> None:
+        text = self.answer_text()
+        if not text:
+            self.statusBar().showMessage(self.tr("Nothing recognised to copy"), 3000)
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.statusBar().showMessage(self.tr("Copied “{0}”").format(text), 3000)
+
+    @staticmethod
+    def _dropped_file(event: QDragEnterEvent | QDropEvent) -> Path | None:
+        """The one local ink or image file being dragged, else None."""
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if len(urls) != 1 or not urls[0].isLocalFile():
+            return None
+        path = Path(urls[0].toLocalFile())
+        kinds = INK_SUFFIXES | set(IMAGE_SUFFIXES)
+        return path if path.suffix.lower() in kinds else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self._dropped_file(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = self._dropped_file(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # After the drop returns: a modal question inside a drop handler blocks the
+        # source application's drag on some desktops.
+        QTimer.singleShot(0, lambda: self.open_path(path))
 
     # --- about / close ------------------------------------------------------------
     def about_text(self) -> str:
@@ -465,8 +797,8 @@ class MainWindow(QMainWindow):
         try:
             card = json.loads(card_path.read_text())
             meta.update(card.get("metadata", {}))
-            params = f"{card['parameters']:,} parameters, "
-            minutes = f"trained in {card['training']['wall_time_s'] / 60:.0f} min"
+            params = f"{card['parameters']:,} parameters"
+            minutes = f"{card['training']['wall_time_s'] / 60:.0f} min"
         except (OSError, ValueError, KeyError, TypeError):
             params = minutes = ""
 
@@ -480,21 +812,33 @@ class MainWindow(QMainWindow):
             # Metadata is the model file's to choose: shown as text, never as markup.
             return html.escape(str(value)[:200])
 
-        lines.append(
-            f"<p><b>Model:</b> {text(self.recognizer.path.name)} "
-            f"({text(meta.get('architecture', '?'))}; "
-            f"{text(params)}{text(minutes)})<br><b>MNIST test accuracy:</b> "
-            f"{pct('test_accuracy')}"
-            f"<br><b>Calibration:</b> temperature {self.recognizer.temperature:.2f}, "
-            f"ECE {pct('ece_test_before')} → {pct('ece_test_after')}"
-            f"<br><b>Preprocessing:</b> v{text(meta.get('preprocessing_version', '?'))}"
-            f"<br><b>Exported:</b> {text(meta.get('date', '?'))}</p>")
+        rows = [
+            (self.tr("Model"), text(self.recognizer.path.name)),
+            (self.tr("Network"), text(meta.get("architecture", "?"))
+             + (f", {params}" if params else "")),
+            (self.tr("Training"), minutes or "?"),
+            (self.tr("MNIST test accuracy"), pct("test_accuracy")),
+            # The calibrated model's error only: "before → after" read as if the
+            # calibration had made things worse whenever the two were within noise.
+            (self.tr("Calibration"), self.tr("temperature {0:.2f}, ECE {1}").format(
+                self.recognizer.temperature, pct("ece_test_after"))),
+            (self.tr("Preprocessing"), f"v{text(meta.get('preprocessing_version', '?'))}"),
+            (self.tr("Exported"), text(str(meta.get("date", "?")).split("T")[0])),
+        ]
+        table = "".join(f"<tr><td style='padding-right:12px'><b>{k}</b></td>"
+                        f"<td style='white-space:nowrap'>{v}</td></tr>" for k, v in rows)
+        lines.append(f"<table>{table}</table>")
+        lines.append("<p>" + self.tr("Everything runs on this computer: nothing you draw or "
+                                     "open is sent anywhere.") + "</p>")
         return "".join(lines)
 
     def show_about(self) -> None:
         QMessageBox.about(self, self.tr("About hwr-qt"), self.about_text())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.maybe_discard():
+            event.ignore()
+            return
         for worker in (self._reader, self._loader):
             worker.close()
         self.settings.geometry = self.saveGeometry()

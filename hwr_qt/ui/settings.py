@@ -10,6 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 DEFAULTS = {"pen_width": 14, "top_k": 3, "live": True}
 LIMITS = {"pen_width": (4, 40), "top_k": (1, 10)}
+MAX_RECENT = 8
 
 
 class Settings:
@@ -76,6 +77,23 @@ class Settings:
     @last_dir.setter
     def last_dir(self, value: str) -> None:
         self._qs.setValue("last_dir", value)
+
+    @property
+    def recent_files(self) -> list[str]:
+        """Most recent first, at most MAX_RECENT, only strings (a damaged entry is dropped)."""
+        value = self._qs.value("recent_files", [])
+        if isinstance(value, str):  # QSettings gives a lone entry as a plain string
+            value = [value]
+        if not isinstance(value, list):
+            return []
+        return [v for v in value if isinstance(v, str) and v][:MAX_RECENT]
+
+    def add_recent_file(self, path: str) -> None:
+        files = [path] + [f for f in self.recent_files if f != path]
+        self._qs.setValue("recent_files", files[:MAX_RECENT])
+
+    def remove_recent_file(self, path: str) -> None:
+        self._qs.setValue("recent_files", [f for f in self.recent_files if f != path])
 
     def sync(self) -> None:
         self._qs.sync()

@@ -19,8 +19,17 @@ from hwr_qt.recognizer import Prediction
 BAR_STEPS = 1000
 
 
+NOT_DIGIT_LABEL = "?"
+
+
 class TopKBars(QWidget):
-    """K rows of ``label | bar | percent``; rows beyond the answers are hidden."""
+    """K rows of ``label | bar | percent``; rows beyond the answers are hidden, and the
+    whole chart is hidden while there is nothing to show (no empty, form-like bars).
+
+    When the ink was rejected, the first row is "?" (not a digit) with its probability
+    and the digits follow with theirs times (1 - that): the chart's top row is always
+    the answer shown above it, never a confident digit beside "Not a digit".
+    """
 
     def __init__(self, k: int = 3, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,16 +68,30 @@ class TopKBars(QWidget):
     def clear(self) -> None:
         for label, bar, pct in self._rows:
             label.setText("–")
+            label.setToolTip("")
             bar.setValue(0)
             pct.setText("")
+        self.setVisible(False)
 
-    def set_predictions(self, predictions: list[Prediction]) -> None:
+    def set_predictions(self, predictions: list[Prediction],
+                        not_digit: float | None = None, rejected: bool = False) -> None:
         self.clear()
-        for (label, bar, pct), p in zip(self._rows[: self._k], predictions, strict=False):
+        rows = list(predictions)
+        if rejected and not_digit is not None:
+            rows = [Prediction(NOT_DIGIT_LABEL, not_digit)] + [
+                Prediction(p.label, p.probability * (1.0 - not_digit)) for p in rows]
+        for (label, bar, pct), p in zip(self._rows[: self._k], rows, strict=False):
             label.setText(p.label)
+            if p.label == NOT_DIGIT_LABEL:
+                label.setToolTip(self.tr("Not a digit"))
             bar.setValue(round(p.probability * BAR_STEPS))
             pct.setText(f"{p.probability:.1%}")
             bar.setAccessibleName(f"{p.label}: {p.probability:.1%}")
+        self.setVisible(bool(rows))
+
+    def set_stale(self, stale: bool) -> None:
+        """Grey the chart out: it describes a drawing that has changed since."""
+        self.setEnabled(not stale)
 
     def values(self) -> list[tuple[str, float]]:
         """(label, probability) of the visible, filled rows, for tests and accessibility."""
@@ -112,10 +135,14 @@ class AnswerView(QWidget):
         layout.addWidget(self.answer)
         layout.addWidget(self.digits)
         layout.addWidget(self.detail)
-        self.show_hint(self.tr("Draw a digit"))
+        self.show_hint("")  # the canvas says "Draw a digit"; once is enough
 
     def _set_buttons(self, labels: list[str]) -> None:
         for b in self.char_buttons:
+            # Out of the layout now: deleteLater alone leaves them laid out (and widening
+            # the panel) until the event loop next runs.
+            self._digits_row.removeWidget(b)
+            b.hide()
             b.deleteLater()
         self.char_buttons = []
         font = self.answer.font()
@@ -126,7 +153,7 @@ class AnswerView(QWidget):
             b.setFont(font)
             b.setCheckable(True)
             b.setAutoRaise(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # reachable with Tab, focus shown
             b.setToolTip(self.tr("Show the top-k of this character"))
             b.clicked.connect(lambda _=False, i=i: self.select(i))
             self._digits_row.addWidget(b)
@@ -140,11 +167,20 @@ class AnswerView(QWidget):
         self.charSelected.emit(index)
 
     def show_hint(self, text: str) -> None:
+        self.set_stale(False)
         self._set_buttons([])
         self.answer.setText("")
         self.detail.setText(text)
 
+    def set_stale(self, stale: bool, hint: str = "") -> None:
+        """Grey the answer out and say why (live recognition off, the drawing changed)."""
+        self.answer.setEnabled(not stale)
+        self.digits.setEnabled(not stale)
+        if stale:
+            self.detail.setText(hint)
+
     def show_number(self, number: NumberReading) -> None:
+        self.set_stale(False)
         chars = number.chars
         if len(chars) == 1:
             self._set_buttons([])
