@@ -8,7 +8,8 @@ import pytest
 from hwr_qt.preprocess import normalize_batch
 from hwr_qt.recognizer import Recognizer
 
-RAW_ACCURACY = 0.996  # MNIST test images exactly as distributed (images / 255)
+RAW_ACCURACY = 0.995  # MNIST test images exactly as distributed (images / 255); the pen-trained
+# model gives up ~0.05 points of MNIST for +3 points on real pen writers (model card)
 NORMALISED_ACCURACY = 0.995  # after the app's own re-fitting and re-centring
 
 
@@ -72,3 +73,25 @@ def test_single_image_and_top_k(recognizer, mnist_test):
     assert len(top) == 3
     assert [p.probability for p in top] == sorted((p.probability for p in top), reverse=True)
     assert top[0].label == recognizer.labels[int(probs[0].argmax())]
+
+
+PEN_TEST_ACCURACY = 0.97  # real pen digits of the test writers (the headline benchmark
+# reports the full pipeline; this guards the committed model against regressions)
+PEN_TEST_LETTERS_REJECTED = 0.85  # real pen letters unlike digits, test writers
+
+
+def test_real_pen_test_writers(recognizer, pen_data):
+    from training.data import pen_digits, pen_letters, render_all
+
+    inks, labels = pen_digits(pen_data, "test")
+    probs, reject = recognizer.predict(render_all(inks))
+    acc, report = accuracy_report(probs, labels)
+    assert len(labels) > 4000
+    assert acc >= PEN_TEST_ACCURACY, report
+    assert reject is not None
+    rejected = float(np.mean(reject >= recognizer.reject_threshold))
+    assert rejected <= 0.01, f"{rejected:.2%} of real pen digits rejected"
+    _, letter_reject = recognizer.predict(render_all(pen_letters(pen_data, "test")))
+    assert letter_reject is not None
+    letters = float(np.mean(letter_reject >= recognizer.reject_threshold))
+    assert letters >= PEN_TEST_LETTERS_REJECTED, f"only {letters:.2%} of pen letters rejected"

@@ -165,7 +165,7 @@ class TrainingData:
     def epoch(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """A freshly augmented mix, float32 [N, 28, 28, 1] and int labels."""
         r = self.recipe
-        xs = [augment_batch(self.x_mnist, rng)]
+        xs = [augment_batch(self.x_mnist, rng, keep=r.mnist_clean)]
         ys = [self.y_mnist]
         if self.templates:
             traced = np.array(sorted(self.templates), dtype=np.int64)

@@ -17,6 +17,7 @@ class Recipe:
     optimizer: str = "adam"  # "adam" (cosine decay with warm-up) or "adadelta"
     learning_rate: float = 2e-3
     augment: bool = True  # screen-drawing augmentation of MNIST (training.augment)
+    mnist_clean: float = 0.15  # share of MNIST digits left un-augmented each epoch
     negatives: int = 6000  # generated non-digits per epoch, class "not a digit"
     drawn: float = 0.3  # share of MNIST digits re-drawn as pen ink each epoch
     pen_repeat: int = 3  # restyled copies of each real pen training digit per epoch

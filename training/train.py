@@ -167,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                    "per epoch (0: no pen digits)")
     p.add_argument("--pen-letters", type=int, help="real pen letters per epoch as non-digits")
     p.add_argument("--styles", type=int, help="styled digits per epoch (slashed 0, ...)")
+    p.add_argument("--mnist-clean", type=float, help="share of MNIST digits left "
+                   "un-augmented each epoch (0..1)")
     aug = p.add_mutually_exclusive_group()
     aug.add_argument("--augment", dest="augment", action="store_true", default=None)
     aug.add_argument("--no-augment", dest="augment", action="store_false")
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, val_size=args.val_size,
         limit=args.limit, drawn=args.drawn, negatives=args.negatives,
         pen_repeat=args.pen_repeat, pen_letters=args.pen_letters, styles=args.styles,
-        augment=args.augment)
+        mnist_clean=args.mnist_clean, augment=args.augment)
     verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
     try:
         train(recipe, args.data_dir, args.out or Path("runs") / args.arch, verbose,
