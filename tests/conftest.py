@@ -14,32 +14,29 @@ from hwr_qt.resources import default_model_path  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def mnist_dir() -> Path:
-    """$HWR_MNIST_DIR, or a skip with the reason (a failure when HWR_REQUIRE_MNIST=1, as in CI)."""
-    env = os.environ.get("HWR_MNIST_DIR")
-    path = Path(env) if env else None
-    if path is None or not (path / "t10k-images-idx3-ubyte.gz").is_file():
-        reason = (f"MNIST not found: set HWR_MNIST_DIR to the folder with the IDX .gz files "
-                  f"(now {env!r})")
-        if os.environ.get("HWR_REQUIRE_MNIST") == "1":
+def _data_dir(env: str, probe: str, require: str, what: str) -> Path:
+    """$env if it holds ``probe``, else a skip with the reason (a failure when the
+    ``require`` variable is 1, as in CI)."""
+    raw = os.environ.get(env)
+    path = Path(raw) if raw else None
+    if path is None or not (path / probe).is_file():
+        reason = f"{what} not found: set {env} to the folder with its files (now {raw!r})"
+        if os.environ.get(require) == "1":
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """$HWR_MNIST_DIR: the four MNIST IDX .gz files."""
+    return _data_dir("HWR_MNIST_DIR", "t10k-images-idx3-ubyte.gz", "HWR_REQUIRE_MNIST", "MNIST")
 
 
 @pytest.fixture(scope="session")
 def pen_dir() -> Path:
-    """$HWR_PEN_DIR, or a skip with the reason (a failure when HWR_REQUIRE_PEN=1, as in CI)."""
-    env = os.environ.get("HWR_PEN_DIR")
-    path = Path(env) if env else None
-    if path is None or not (path / "pendigits.jsonl.gz").is_file():
-        reason = (f"real pen data not found: set HWR_PEN_DIR to the folder with the "
-                  f"*.jsonl.gz files (now {env!r})")
-        if os.environ.get("HWR_REQUIRE_PEN") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+    """$HWR_PEN_DIR: the real pen *.jsonl.gz files."""
+    return _data_dir("HWR_PEN_DIR", "pendigits.jsonl.gz", "HWR_REQUIRE_PEN", "real pen data")
 
 
 @pytest.fixture(scope="session")

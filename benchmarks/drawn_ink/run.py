@@ -34,6 +34,7 @@ from benchmarks.drawn_ink.conditions import (  # noqa: E402
 )
 from benchmarks.drawn_ink.naive import naive_input, naive_number_inputs  # noqa: E402
 from benchmarks.drawn_ink.numbers import compose, draw_number, number_style  # noqa: E402
+from benchmarks.report import table  # noqa: E402
 from hwr_qt import pipeline  # noqa: E402
 from hwr_qt.ink import Ink  # noqa: E402
 from hwr_qt.raster import render_ink  # noqa: E402
@@ -129,18 +130,6 @@ def draw_all(templates: Sequence[Template], styles: Sequence[DrawStyle],
 
 def pct(xs: Sequence[bool]) -> str:
     return f"{100.0 * float(np.mean(xs)):6.2f}" if len(xs) else "   n/a"
-
-
-def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    print(f"\n{title}")
-    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w)
-                     for i, (h, w) in enumerate(zip(header, widths, strict=True)))
-    print(line)
-    print("-" * len(line))
-    for r in rows:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(r, widths, strict=True))))
 
 
 def score_row(name: str, n: int, s: Scores) -> list[str]:

@@ -35,6 +35,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 
 from benchmarks.pen.numbers import Digit, make_numbers  # noqa: E402
+from benchmarks.report import table  # noqa: E402
 from hwr_qt.pipeline import REJECTED_LABEL, NumberReading, read_number  # noqa: E402
 from hwr_qt.recognizer import ModelError, Recognizer  # noqa: E402
 from hwr_qt.resources import default_model_path  # noqa: E402
@@ -161,19 +162,6 @@ def score_letters(rows: Sequence[tuple[str, str, NumberReading]]) -> dict:
 
 def pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.2f}"
-
-
-def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
-    print(f"\n{title}")
-    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w)
-                     for i, (h, w) in enumerate(zip(header, widths, strict=True)))
-    print(line)
-    print("-" * len(line))
-    for r in rows:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(r, widths, strict=True))))
 
 
 def headline(res: dict) -> str:
