@@ -122,6 +122,34 @@ elif ((smoke_rc != 0)); then
 fi
 "$app" recognize resources/samples/seven.json --json ||
     die "'hwr-qt recognize' failed in the bundle (exit $?)"
+# Every accepted image format must decode inside the bundle (its Qt plugins are trimmed):
+# the sample drawn as an image, saved in each format by the build's own Python.
+formats_dir=$(mktemp -d)
+QT_QPA_PLATFORM=offscreen "$py" - "$formats_dir" <<'EOF_FORMATS'
+import sys
+from hwr_qt.ink import load_ink
+from hwr_qt.resources import resource_path
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPen
+from PySide6.QtCore import QPointF, Qt
+app = QGuiApplication([])
+img = QImage(200, 200, QImage.Format.Format_RGB32)
+img.fill(QColor("white"))
+ink = load_ink(resource_path("samples/seven.json"))
+x0, y0, x1, y1 = ink.bounds()
+s = 150 / max(x1 - x0, y1 - y0)
+p = QPainter(img)
+p.setPen(QPen(QColor("black"), 10, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+for st in ink.strokes:
+    pts = [QPointF(25 + (q.x - x0) * s, 25 + (q.y - y0) * s) for q in st.points]
+    for a, b in zip(pts, pts[1:]):
+        p.drawLine(a, b)
+p.end()
+for fmt in ("png", "jpg", "bmp", "tiff", "webp"):  # Qt writes no GIF
+    assert img.save(f"{sys.argv[1]}/seven.{fmt}"), fmt
+EOF_FORMATS
+"$app" recognize "$formats_dir"/seven.* ||
+    die "the bundle cannot read one of the accepted image formats (exit $?)"
+rm -rf "$formats_dir"
 
 say "Archive"
 case $platform in

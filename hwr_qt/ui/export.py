@@ -6,8 +6,10 @@ so the picture looks like the drawing on screen in a light theme.
 
 from __future__ import annotations
 
+# html.escape, not xml.sax.saxutils: the latter imports urllib/http, which the bundle
+# leaves out (build_installer.spec)
+from html import escape
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage, QPainter
@@ -61,7 +63,7 @@ def svg_text(ink: Ink, pen_width: float) -> str:
                          f'r="{width / 2:.2f}" fill="{colour}"/>')
             continue
         d = "M" + " L".join(f"{p.x - ox:.2f},{p.y - oy:.2f}" for p in pts)
-        parts.append(f'<path d={quoteattr(d)} fill="none" stroke="{colour}" '
+        parts.append(f'<path d="{escape(d, quote=True)}" fill="none" stroke="{colour}" '
                      f'stroke-width="{width:.2f}" stroke-linecap="round" '
                      f'stroke-linejoin="round"/>')
     parts.append("</svg>\n")
