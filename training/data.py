@@ -78,6 +78,7 @@ class TrainingData:
     x_mnist: np.ndarray  # uint8 [N, 28, 28], training split
     y_mnist: np.ndarray
     validation: Validation
+    mnist_test: tuple[np.ndarray, np.ndarray]  # uint8 images, labels: the final evaluation
     templates: dict[int, list[np.ndarray]] = field(default_factory=dict)  # traced MNIST
     negative_pool: np.ndarray | None = None  # rendered generated non-digits
     pen_inks: list[Ink] = field(default_factory=list)  # training writers' digits
@@ -95,7 +96,8 @@ class TrainingData:
             val_idx = val_idx[:max(recipe.limit // 5, 10)]
         x_val = normalize_batch(mnist.x_train[val_idx].astype(np.float32) / 255)[..., None]
         data = cls(recipe, mnist.x_train[train_idx], mnist.y_train[train_idx].astype(np.int64),
-                   Validation((x_val, mnist.y_train[val_idx].astype(np.int64))))
+                   Validation((x_val, mnist.y_train[val_idx].astype(np.int64))),
+                   (mnist.x_test, mnist.y_test))
         if recipe.uses_pen:
             data._add_pen(pen_dir, log)
         if recipe.negatives and recipe.arch != "seed":

@@ -23,7 +23,7 @@ import numpy as np
 
 from hwr_qt.preprocess import PREPROCESSING_VERSION, normalize_batch
 from training.data import NOT_DIGIT, TrainingData, split_indices
-from training.mnist import MnistError, load_mnist
+from training.mnist import MnistError
 from training.pen import PenDataError
 from training.recipe import RECIPES, Recipe, Seeds
 
@@ -113,10 +113,9 @@ def train(recipe: Recipe, data_dir: str | None, out: Path, verbose: int | str = 
             history.append(row)
 
     # 4. Evaluate on MNIST test (raw, and re-normalised by the app's preprocessing).
-    mnist = load_mnist(data_dir)
-    x_test = mnist.x_test.astype(np.float32) / 255
-    test_acc = _accuracy(model, x_test[..., None], mnist.y_test)
-    test_acc_norm = _accuracy(model, normalize_batch(x_test)[..., None], mnist.y_test)
+    x_test, y_test = data.mnist_test[0].astype(np.float32) / 255, data.mnist_test[1]
+    test_acc = _accuracy(model, x_test[..., None], y_test)
+    test_acc_norm = _accuracy(model, normalize_batch(x_test)[..., None], y_test)
     wall = time.perf_counter() - started
 
     # 5. Save.
