@@ -123,9 +123,13 @@ class ModeClassifier:
 
 
 def for_mode(classifier: Classifier, mode: str) -> Classifier:
-    """``classifier`` restricted to ``mode``'s labels (itself when it has no others)."""
+    """``classifier`` restricted to ``mode``'s labels (itself when it has no others, or
+    serves that mode alone)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
-    if classifier.info.mode_mask(mode).all():
+    info = classifier.info
+    # A model that serves one mode answers in its own labels, whatever they are; the
+    # masks are for a model that serves several (letters and everything).
+    if info.modes == (mode,) or info.mode_mask(mode).all():
         return classifier
     return ModeClassifier(classifier, mode)
