@@ -115,6 +115,8 @@ class ModeClassifier:
 
     def classify(self, images: np.ndarray) -> Scores:
         scores = self.inner.classify(images)
+        if len(self._columns) == scores.probabilities.shape[1]:
+            return scores  # every label is the mode's (everything mode)
         p = scores.probabilities[:, self._columns]
         total = p.sum(axis=1, keepdims=True)
         # A row with no mass on the mode at all (underflow) becomes uniform, not NaN.
@@ -123,13 +125,12 @@ class ModeClassifier:
 
 
 def for_mode(classifier: Classifier, mode: str) -> Classifier:
-    """``classifier`` restricted to ``mode``'s labels (itself when it has no others, or
-    serves that mode alone)."""
+    """``classifier`` restricted to ``mode``'s labels, its ``info.modes`` just ``mode``
+    (itself when it serves that mode alone)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
-    info = classifier.info
     # A model that serves one mode answers in its own labels, whatever they are; the
     # masks are for a model that serves several (letters and everything).
-    if info.modes == (mode,) or info.mode_mask(mode).all():
+    if classifier.info.modes == (mode,):
         return classifier
     return ModeClassifier(classifier, mode)
