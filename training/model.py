@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-ARCHS = ("default", "seed")
+ARCHS = ("default", "seed", "chars")
 
 
 def seed_model() -> keras.Model:
@@ -32,7 +32,8 @@ def _conv_bn(x, filters: int, kernel: int):
     return layers.ReLU()(x)
 
 
-def default_model(classes: int = 11) -> keras.Model:
+def default_model(classes: int = 11, dense: int = 128, name: str = "hwr_default"
+                  ) -> keras.Model:
     """A small BatchNorm CNN: ~280k parameters, ~30 s/epoch on 2 CPU cores.
 
     Class 10 is "not a digit" (generated negatives); export splits it into its own output.
@@ -46,12 +47,13 @@ def default_model(classes: int = 11) -> keras.Model:
     x = _conv_bn(x, 128, 3)
     x = layers.MaxPooling2D()(x)  # 3x3
     x = layers.Flatten()(x)
-    x = layers.Dense(128, use_bias=False)(x)
+    x = layers.Dense(dense, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
+    # Named: export adds it as the model's "features" output (the user's profile).
+    x = layers.ReLU(name="features")(x)
     x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(classes, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="hwr_default")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def build(arch: str, classes: int = 11) -> keras.Model:
@@ -60,4 +62,6 @@ def build(arch: str, classes: int = 11) -> keras.Model:
         return seed_model()
     if arch == "default":
         return default_model(classes)
+    if arch == "chars":  # 62 characters + reject: a wider last layer, same convolutions
+        return default_model(classes, dense=256, name="hwr_chars")
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")

@@ -126,9 +126,11 @@ def random_negative(rng: np.random.Generator, kind: str | None = None) -> Ink:
     return Ink(tuple(strokes))
 
 
-def negative_images(n: int, seed: int) -> tuple[np.ndarray, list[str]]:
-    """n rendered negatives (float32 [n,28,28], app-normalised) and their kinds."""
+def negative_images(n: int, seed: int, kinds: tuple[str, ...] = KINDS
+                    ) -> tuple[np.ndarray, list[str]]:
+    """n rendered negatives (float32 [n,28,28], app-normalised) and their kinds (a
+    character model leaves out "letter": to it, letters are characters)."""
     rng = np.random.default_rng(seed)
-    kinds = [KINDS[i % len(KINDS)] for i in range(n)]
+    kinds = [kinds[i % len(kinds)] for i in range(n)]
     images = np.stack([render_ink(random_negative(rng, k)) for k in kinds])
-    return images, kinds
+    return images, list(kinds)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 @dataclass(frozen=True)
 class Recipe:
+    task: str = "digits"  # "digits" (training.data) or "chars" (training.chardata)
     arch: str = "default"
     epochs: int = 24
     batch_size: int = 128
@@ -23,6 +24,8 @@ class Recipe:
     pen_repeat: int = 3  # restyled copies of each real pen training digit per epoch
     pen_letters: int = 6000  # real pen letters (unlike digits) per epoch as "not a digit"
     styles: int = 2500  # styled digits (slashed 0, European 1, ...) per epoch
+    letter_repeat: int = 0  # chars: restyled copies of each real pen training letter
+    mnist_share: float = 1.0  # chars: share of the MNIST training split drawn each epoch
     seed: int = 1
     val_size: int = 5000  # MNIST training images held out for validation and calibration
     limit: int | None = None  # train on only this many MNIST images (smoke runs)
@@ -45,6 +48,10 @@ RECIPES = {
     # MNIST plus real pen digits from training writers, pen letters and generated ink as
     # "not a digit".
     "default": Recipe(),
+    # Letters and digits (62 labels) plus "not a character": real pen letters and digits
+    # of the training writers, a fifth of MNIST, generated scribbles.
+    "chars": Recipe(task="chars", arch="chars", epochs=16, letter_repeat=2, pen_repeat=2,
+                    styles=1000, mnist_share=0.2, negatives=4000, drawn=0.0, pen_letters=0),
 }
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from hwr_qt.preprocess import PREPROCESSING_VERSION, normalize_batch
+from training.chardata import CHAR_LABELS, CharData
 from training.data import NOT_DIGIT, TrainingData, split_indices
 from training.mnist import MnistError
 from training.pen import PenDataError
@@ -75,7 +76,9 @@ def train(recipe: Recipe, data_dir: str | None, out: Path, verbose: int | str = 
     keras.utils.set_random_seed(recipe.seed)
 
     # 1. Data: MNIST, real pen writers, generated non-digits; validation by writer.
-    data = TrainingData.build(recipe, data_dir, pen_dir, log=lambda m: print(m, flush=True))
+    data: TrainingData | CharData = (CharData if recipe.task == "chars" else TrainingData).build(
+        recipe, data_dir, pen_dir, log=lambda m: print(m, flush=True))
+    scores = data.evaluate if isinstance(data, CharData) else (lambda m: evaluate(m, data))
 
     # 2. Model.
     model = build(recipe.arch, classes=data.classes)
@@ -84,7 +87,7 @@ def train(recipe: Recipe, data_dir: str | None, out: Path, verbose: int | str = 
     model.compile(optimizer=make_optimizer(recipe, steps),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     print(f"hwr-qt training: arch={recipe.arch}, {model.count_params():,} parameters, "
-          f"{n_epoch:,} images per epoch ({len(data.y_mnist):,} MNIST), {recipe.epochs} "
+          f"{n_epoch:,} images per epoch, {recipe.epochs} "
           f"epochs, augmentation {'on' if recipe.augment else 'off'}", flush=True)
 
     # 3. Fit, one epoch at a time so each sees a fresh mix.
@@ -107,7 +110,7 @@ def train(recipe: Recipe, data_dir: str | None, out: Path, verbose: int | str = 
             h = model.fit(x_epoch, y_epoch, batch_size=recipe.batch_size, epochs=1,
                           verbose=verbose, shuffle=True)
             row = {k: round(float(v[-1]), 5) for k, v in h.history.items()}
-            row.update(evaluate(model, data))
+            row.update(scores(model))
             row["seconds"] = round(time.perf_counter() - t0, 1)
             print("  " + ", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
             history.append(row)
@@ -116,6 +119,7 @@ def train(recipe: Recipe, data_dir: str | None, out: Path, verbose: int | str = 
     x_test, y_test = data.mnist_test[0].astype(np.float32) / 255, data.mnist_test[1]
     test_acc = _accuracy(model, x_test[..., None], y_test)
     test_acc_norm = _accuracy(model, normalize_batch(x_test)[..., None], y_test)
+    labels = list(CHAR_LABELS) if isinstance(data, CharData) else [str(d) for d in range(10)]
     wall = time.perf_counter() - started
 
     # 5. Save.
@@ -127,6 +131,7 @@ def train(recipe: Recipe, data_dir: str | None, out: Path, verbose: int | str = 
         "preprocessing_version": PREPROCESSING_VERSION,
         "parameters": int(model.count_params()),
         "classes": data.classes,
+        "labels": labels,
         "history": history,
         "wall_time_s": round(wall, 1),
         "test_accuracy": test_acc,
@@ -147,7 +152,8 @@ def train(recipe: Recipe, data_dir: str | None, out: Path, verbose: int | str = 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
     p.add_argument("--arch", choices=sorted(RECIPES), default="default",
-                   help="recipe: 'default' (MNIST + real pen) or 'seed' (the original app's)")
+                   help="recipe: 'default' (digits: MNIST + real pen), 'chars' (letters and "
+                   "digits) or 'seed' (the original app's)")
     p.add_argument("--data-dir", help="folder with the MNIST IDX .gz files "
                    "(default: $HWR_MNIST_DIR, else a Keras download)")
     p.add_argument("--pen-dir", help="folder with the real pen *.jsonl.gz files "
@@ -165,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pen-repeat", type=int, help="restyled copies of each real pen digit "
                    "per epoch (0: no pen digits)")
     p.add_argument("--pen-letters", type=int, help="real pen letters per epoch as non-digits")
+    p.add_argument("--letter-repeat", type=int, help="chars: restyled copies of each real "
+                   "pen letter per epoch")
+    p.add_argument("--mnist-share", type=float, help="chars: share of MNIST per epoch (0..1)")
     p.add_argument("--styles", type=int, help="styled digits per epoch (slashed 0, ...)")
     p.add_argument("--mnist-clean", type=float, help="share of MNIST digits left "
                    "un-augmented each epoch (0..1)")
@@ -178,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, val_size=args.val_size,
         limit=args.limit, drawn=args.drawn, negatives=args.negatives,
         pen_repeat=args.pen_repeat, pen_letters=args.pen_letters, styles=args.styles,
-        mnist_clean=args.mnist_clean, augment=args.augment)
+        mnist_clean=args.mnist_clean, augment=args.augment, letter_repeat=args.letter_repeat,
+        mnist_share=args.mnist_share)
     verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
     try:
         train(recipe, args.data_dir, args.out or Path("runs") / args.arch, verbose,
