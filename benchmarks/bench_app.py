@@ -1,4 +1,7 @@
-"""App speed and memory: ``python benchmarks/bench_app.py [--quick]``.
+"""App speed and memory: ``python benchmarks/bench_app.py [--quick] [--mode MODE]``.
+
+``--mode digits|letters|all`` (default digits) reads with that mode's model and mask
+(``hwr_qt.models``); ``--latency-only`` skips the cold starts and the memory run.
 
 Prints medians (and ratios against a baseline measured in the same process):
 - pen-up -> top-k latency (render + preprocess + inference) for a drawn digit;
@@ -27,11 +30,12 @@ import numpy as np  # noqa: E402
 
 from benchmarks.drawn_ink.conditions import CANVAS  # noqa: E402
 from benchmarks.drawn_ink.naive import naive_input  # noqa: E402
+from hwr_qt.classifier import MODES  # noqa: E402
 from hwr_qt.ink import Ink, Point, Stroke, load_ink  # noqa: E402
+from hwr_qt.models import ModelSet  # noqa: E402
 from hwr_qt.pipeline import read_ink, read_number  # noqa: E402
 from hwr_qt.raster import render_ink  # noqa: E402
-from hwr_qt.recognizer import Recognizer  # noqa: E402
-from hwr_qt.resources import default_model_path, resource_path  # noqa: E402
+from hwr_qt.resources import resource_path  # noqa: E402
 
 
 def timeit(fn, repeat: int, warmup: int = 50) -> list[float]:
@@ -93,18 +97,24 @@ def cold_start(runs: int) -> tuple[list[float], list[float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument("--mode", choices=MODES, default="digits", help="reading mode")
+    ap.add_argument("--latency-only", action="store_true",
+                    help="only the reading latencies (no cold start, no memory run)")
     args = ap.parse_args()
     n = 300 if args.quick else 2000
-    rec = Recognizer(default_model_path())
+    models = ModelSet()
+    model = models.recognizer(args.mode)  # the mode's model, for model-only timings
+    rec = models.classifier(args.mode)  # the same read in the mode (its label mask)
+    print(f"mode {args.mode}: model {model.path.name} ({len(rec.info.labels)} labels)")
     ink = load_ink(resource_path("samples/four.json"))
     x = render_ink(ink)
 
     ms = lambda v: statistics.median(v) * 1e3  # noqa: E731
     t_full = timeit(lambda: read_ink(rec, ink, 3), n)
-    t_model = timeit(lambda: rec.probabilities(x), n)
+    t_model = timeit(lambda: model.probabilities(x), n)
     t_render = timeit(lambda: render_ink(ink), n)
     screen_ink = on_screen(ink)
-    t_naive = timeit(lambda: rec.probabilities(naive_input(screen_ink)), n)
+    t_naive = timeit(lambda: model.probabilities(naive_input(screen_ink)), n)
     # A four-digit number: the sample digits side by side, read with segmentation; and
     # the same digits touching (boxes overlapping by 5 % of the height), which makes
     # the reader weigh stroke-wise partings and merges too.
@@ -130,6 +140,8 @@ def main() -> None:
     print(f"  the same digits touching:                     median {ms(t_touching):.3f} ms "
           f"(read as {read_number(rec, touching).text})")
 
+    if args.latency_only:
+        return
     runs = 5 if args.quick else 11
     times, peaks = cold_start(runs)
     print(f"cold start to shown window with model loaded: median {ms(times):.0f} ms "
