@@ -46,7 +46,8 @@ def platform_problem() -> str | None:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="hwr-qt", description="Draw digits and watch them being recognised. "
+        prog="hwr-qt", description="Draw digits, letters or words and watch them being "
+        "recognised (Mode menu, Ctrl+1/2/3). "
         "Use 'hwr-qt recognize PATH...' to read ink, image files and folders from the "
         "command line (see 'hwr-qt recognize --help'). Nothing leaves this computer.")
     p.add_argument("file", nargs="?", type=Path, metavar="FILE",

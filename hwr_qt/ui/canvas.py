@@ -73,7 +73,7 @@ def smooth_points(points: list[Point], passes: int = SMOOTHING_PASSES) -> list[P
 
 
 class InkCanvas(QWidget):
-    """Draw digits here. Emits ``strokeAdded`` on pen-up, ``strokeMoved`` while drawing."""
+    """Draw characters here. Emits ``strokeAdded`` on pen-up, ``strokeMoved`` while drawing."""
 
     inkChanged = Signal()  # any change of the finished ink (stroke, undo, redo, clear, load)
     strokeAdded = Signal()
