@@ -910,7 +910,9 @@ class MainWindow(QMainWindow):
             return html.escape(str(value)[:200])
 
         rows = [
-            (self.tr("Model"), text(self.recognizer.path.name)),
+            (self.tr("Mode"), self.tr(MODE_TITLES[self.mode])),
+            (self.tr("Model"), text(self.recognizer.path.name)
+             + f" ({len(self.recognizer.labels)} labels)"),
             (self.tr("Network"), text(meta.get("architecture", "?"))
              + (f", {params}" if params else "")),
             (self.tr("Training"), minutes or "?"),
