@@ -126,6 +126,38 @@ def add_features_output(proto, name: str = FEATURES_NAME):
     return out
 
 
+def features_metadata(proto, name: str = FEATURES_NAME) -> dict[str, str]:
+    """Metadata for a model with a ``name`` output (none when it has no such output)."""
+    out = {o.name: o for o in proto.graph.output}.get(name)
+    if out is None:
+        return {}
+    d = out.type.tensor_type.shape.dim[1].dim_value
+    return {"features_output": name, "feature_size": str(d), "model_id": weights_id(proto)}
+
+
+def keras_feature_model(model, name: str = FEATURES_NAME):
+    """A Keras model answering [probabilities, features] (the layer named ``name``,
+    e.g. ``layers.ReLU(name="features")``), or None when the model has no such layer."""
+    import keras
+
+    try:
+        layer = model.get_layer(name)
+    except ValueError:
+        return None
+    return keras.Model(model.inputs, [model.outputs[0], layer.output])
+
+
+def verify_keras(raw: bytes, model, x: np.ndarray) -> float | None:
+    """max |onnx - keras| / max |keras| of the features on ``x`` [N,28,28,1] (None: the
+    Keras model has no features layer)."""
+    both = keras_feature_model(model)
+    if both is None:
+        return None
+    f_keras = both.predict(x, batch_size=500, verbose=0)[1]
+    f_onnx = _run(raw, x[..., 0], [FEATURES_NAME])[0]
+    return float(np.abs(f_onnx - f_keras).max() / max(float(np.abs(f_keras).max()), 1e-6))
+
+
 def _run(raw: bytes, x: np.ndarray, names: list[str]) -> list[np.ndarray]:
     import onnxruntime as ort
 

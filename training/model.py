@@ -48,7 +48,8 @@ def default_model(classes: int = 11) -> keras.Model:
     x = layers.Flatten()(x)
     x = layers.Dense(128, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
+    # Named: export adds it as the model's "features" output (hwr_qt.adapt's space).
+    x = layers.ReLU(name="features")(x)
     x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="hwr_default")
