@@ -128,7 +128,7 @@ def test_exported_signature(tiny):
     assert [i.name for i in proto.graph.input] == [INPUT_NAME]
     outputs = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim[1:]]
                for o in proto.graph.output}
-    assert outputs == {OUTPUT_NAME: [10], REJECT_NAME: [1]}
+    assert outputs == {OUTPUT_NAME: [10], REJECT_NAME: [1], "features": [128]}
     dims = proto.graph.input[0].type.tensor_type.shape.dim
     assert [d.dim_value for d in dims[1:]] == [28, 28, 1]
 
