@@ -1,9 +1,11 @@
-"""``hwr-qt recognize PATH...``: read the digits in ink, image and folder arguments.
+"""``hwr-qt recognize PATH...``: read the characters in ink, image and folder arguments.
 
-Ink (.json/.ink) and images (PNG/JPEG/BMP/...) may hold a whole number ("2026"): it is
-segmented into characters and ``--json`` gives the ``text`` plus a ``digits`` list with
-each character's box. A folder reads the ink and image files in it (sorted by name;
-``--recursive`` goes into subfolders); ``-`` reads one ink document from standard input.
+Ink (.json/.ink) and images (PNG/JPEG/BMP/...) may hold a whole number ("2026") or, in
+letters and everything mode (``--mode``), a word of separate letters ("Hello"): it is
+segmented into characters and ``--json`` gives the ``text`` plus a ``characters`` list
+with each character's box (digits mode: also under its old name, ``digits``). A folder
+reads the ink and image files in it (sorted by name; ``--recursive`` goes into
+subfolders); ``-`` reads one ink document from standard input.
 
 Exit status: 0 all files read, 1 some file failed (the others are still read), 2 usage
 or model error. Every failure is one line on stderr (or a JSON ``error`` object).
@@ -20,8 +22,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hwr_qt.classifier import MODES, Classifier
 from hwr_qt.imagefile import ImageFileError
 from hwr_qt.ink import MAX_FILE_BYTES, InkError, parse_ink
+from hwr_qt.models import DEFAULT_MODE, ModelSet, noun, served
 from hwr_qt.pipeline import (
     INK_SUFFIXES,
     NumberReading,
@@ -32,7 +36,6 @@ from hwr_qt.pipeline import (
 )
 from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.recognizer import ModelError, ModelOutputError, Prediction, Recognizer
-from hwr_qt.resources import default_model_path
 
 PROG = "hwr-qt recognize"
 COMMANDS = ("recognize", "recognise")  # both spellings, as the hwr-qt entry point accepts
@@ -48,19 +51,27 @@ _app: object | None = None  # the Qt application, once created; kept so it stays
 EPILOG = """\
 what is read:
   ink     .json/.ink: {"strokes": [[[x, y] or [x, y, pressure], ...], ...]}, y downward,
-          any units; a drawing of several digits is read as a number, left to right
+          any units; several characters are read left to right (a number, a word)
   images  PNG, JPEG, BMP, GIF, TIFF, WebP: photos and scans of paper too (uneven light,
-          tinted paper, dark or light ink); several digits are read as a number
+          tinted paper, dark or light ink); several characters are read left to right
   FOLDER  its ink and image files, sorted by name (--recursive: subfolders too)
   -       one ink document from standard input
 
+modes (--mode):
+  digits  0-9 (the default): numbers
+  letters A-Z and a-z: separate letters read as a word ("Hello"); same-shape letters
+          (c/C, o/O, s/S ...) take their case from their height in the word
+  all     digits and letters ("A4", "x2")
+
 output: one line per file, "FILE: TEXT (confidence)  top-K: ..." for one character,
-"FILE: TEXT (confidence)  digits: ..." for a number; "?" marks ink that is not a digit.
+"FILE: TEXT (confidence)  digits: ..." for several (letters/all: "characters: ...");
+"?" marks ink that is no character of the mode.
 exit status: 0 all read, 1 some file could not be read (the rest still are), 2 usage or
-model error.
+model error (including a mode whose model is not installed).
 
 examples:
   hwr-qt recognize digit.png drawing.json --top-k 5
+  hwr-qt recognize --mode letters word.json
   hwr-qt recognize scans/ --recursive --json
   cat drawing.json | hwr-qt recognize -
 """
@@ -79,9 +90,10 @@ def _top_k(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Read the handwritten digits (a single digit or a whole number) in "
-        "ink files, images, folders of them, or ink on standard input. Everything runs "
-        "on this machine; nothing is sent anywhere.")
+        description="Read handwritten characters (a digit or a whole number; with "
+        "--mode letters or all, letters and words too) in ink files, images, folders of "
+        "them, or ink on standard input. Everything runs on this machine; nothing is "
+        "sent anywhere.")
     p.add_argument("files", nargs="+", metavar="PATH",
                    help="an ink or image file, a folder, or - for standard input")
     p.add_argument("--top-k", type=_top_k, default=3, metavar="K",
@@ -89,7 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object per file")
     p.add_argument("-r", "--recursive", action="store_true",
                    help="read folders' subfolders too")
-    p.add_argument("--model", metavar="PATH", help="ONNX model (default: the bundled one)")
+    p.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
+                   help=f"what to read: digits, letters or all (default {DEFAULT_MODE})")
+    p.add_argument("--model", metavar="PATH",
+                   help="ONNX model (default: the bundled one for the mode)")
     return p
 
 
@@ -173,17 +188,25 @@ def shown_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def _read(recognizer: Recognizer, name: str, k: int) -> NumberReading:
+def _read(classifier: Classifier, name: str, k: int) -> NumberReading:
     if name == STDIN:
         ink = parse_ink(sys.stdin.buffer.read(MAX_FILE_BYTES + 1))
         check_readable(ink)
-        number = read_number(recognizer, ink, k)
+        number = read_number(classifier, ink, k)
         if not number.chars:
             raise EmptyInputError("no ink to recognise")
         return number
     if not is_ink_file(name):
         _ensure_qt_app()
-    return read_file(recognizer, name, k)
+    return read_file(classifier, name, k)
+
+
+def load_classifier(model: str | None, mode: str) -> Classifier:
+    """The model for ``mode`` (the chosen one, else the bundled one), read in ``mode``.
+    Raises ModelError with the user's message."""
+    if model:
+        return served(Recognizer(model), mode)
+    return ModelSet().classifier(mode)
 
 
 def main(argv: list[str]) -> int:
@@ -201,7 +224,7 @@ def main(argv: list[str]) -> int:
     try:
         # Recognizer runs the model on the batch sizes we send: a model that cannot run
         # fails here once, as a model error, not once per file.
-        recognizer = Recognizer(args.model or str(default_model_path()))
+        classifier = load_classifier(args.model, args.mode)
     except ModelError as e:
         print(f"hwr-qt: error: {_one_line(e)}", file=sys.stderr)
         return 2
@@ -213,7 +236,7 @@ def main(argv: list[str]) -> int:
             try:
                 if problem:
                     raise OSError(problem)
-                number = _read(recognizer, name, args.top_k)
+                number = _read(classifier, name, args.top_k)
             except FILE_ERRORS as e:
                 failed = True
                 if args.json:
@@ -221,8 +244,8 @@ def main(argv: list[str]) -> int:
                 else:
                     print(f"hwr-qt: {shown}: {_one_line(e)}", file=sys.stderr, flush=True)
                 continue
-            print(_json_line(shown, number) if args.json
-                  else _text_line(shown, number, args.top_k), flush=True)
+            print(_json_line(shown, number, args.mode) if args.json
+                  else _text_line(shown, number, args.top_k, args.mode), flush=True)
     return 1 if failed else 0
 
 
@@ -230,29 +253,38 @@ def _rows(top_k: list[Prediction]) -> list[dict[str, Any]]:
     return [{"label": p.label, "p": round(p.probability, 6)} for p in top_k]
 
 
-def _json_line(name: str, number: NumberReading) -> str:
+def _json_line(name: str, number: NumberReading, mode: str = DEFAULT_MODE) -> str:
     first = number.chars[0].reading
-    obj: dict[str, Any] = {"file": name, "label": number.text, "text": number.text,
-                 "confidence": round(number.confidence, 6)}
+    obj: dict[str, Any] = {"file": name, "mode": mode, "label": number.text,
+                           "text": number.text, "confidence": round(number.confidence, 6)}
     if len(number.chars) == 1:
         obj["top_k"] = _rows(first.top_k)
         obj["rejected"] = first.rejected
-    obj["digits"] = [{"label": c.label, "rejected": c.reading.rejected,
-                      "not_digit": None if c.reading.not_digit is None
-                      else round(c.reading.not_digit, 6),
-                      "box": [round(v, 2) for v in (c.box.x0, c.box.y0, c.box.x1, c.box.y1)],
-                      "top_k": _rows(c.reading.top_k)} for c in number.chars]
+
+    def score(v: float | None) -> float | None:
+        return None if v is None else round(v, 6)
+
+    obj["characters"] = [{"label": c.label, "rejected": c.reading.rejected,
+                          "reject": score(c.reading.reject),
+                          "box": [round(v, 2) for v in (c.box.x0, c.box.y0, c.box.x1,
+                                                        c.box.y1)],
+                          "top_k": _rows(c.reading.top_k)} for c in number.chars]
+    if mode == "digits":
+        # The list's name before letters existed, with its reject score's old name.
+        obj["digits"] = [{**{k: v for k, v in c.items() if k != "reject"},
+                          "not_digit": c["reject"]} for c in obj["characters"]]
     return json.dumps(obj, allow_nan=False)  # outputs are checked finite; JSON has no NaN
 
 
-def _text_line(name: str, number: NumberReading, k: int) -> str:
+def _text_line(name: str, number: NumberReading, k: int, mode: str = DEFAULT_MODE) -> str:
     if len(number.chars) == 1:
         r = number.chars[0].reading
         best = ", ".join(f"{p.label} {p.probability:.1%}" for p in r.top_k)
-        verdict = "not a digit" if r.rejected else f"{r.confidence:.1%}"
+        verdict = f"not a {noun(mode)}" if r.rejected else f"{r.confidence:.1%}"
         return f"{name}: {r.label} ({verdict})  top-{k}: {best}"
-    digits = ", ".join(f"{c.label} {c.reading.confidence:.1%}" for c in number.chars)
-    return f"{name}: {number.text} ({number.confidence:.1%})  digits: {digits}"
+    chars = ", ".join(f"{c.label} {c.reading.confidence:.1%}" for c in number.chars)
+    kind = "digits" if mode == "digits" else "characters"
+    return f"{name}: {number.text} ({number.confidence:.1%})  {kind}: {chars}"
 
 
 if __name__ == "__main__":

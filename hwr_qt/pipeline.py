@@ -1,23 +1,27 @@
 """Ink or image file -> model input -> top-k: the path shared by the GUI and the CLI.
 
-``read_ink`` reads one digit; ``read_number`` segments a drawing into characters
+``read_ink`` reads one character; ``read_number`` segments a drawing into characters
 (``hwr_qt.segment``) and reads each, choosing between candidate splits by confidence.
+Any ``Classifier`` reads (``hwr_qt.classifier``); a reading mode (digits, letters, all)
+restricts it to the mode's labels, and in letters and everything mode a drawing of
+separate letters reads as a word, with letter-shaped priors and case from context.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from hwr_qt import imagetext
+from hwr_qt.case import decide_case
+from hwr_qt.classifier import Classifier, ModelInfo, Prediction, for_mode, ranked
 from hwr_qt.imagefile import image_ink, read_image
 from hwr_qt.ink import Ink, InkError, load_ink
 from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.raster import render_ink
-from hwr_qt.recognizer import Prediction, Recognizer
 from hwr_qt.segment import (
     Box,
     group_strokes,
@@ -27,7 +31,7 @@ from hwr_qt.segment import (
     stroke_partitions,
 )
 
-REJECTED_LABEL = "?"
+REJECTED_LABEL = "?"  # how views show a rejected character; never a model's label
 SPLIT_MARGIN = 0.1  # mean log-confidence each extra piece must gain
 WIDE_CAP = 1.5  # the most that width alone may cost a reading
 WIDE = 1.6  # width/height beyond which one digit is unlikely (hasty wide zeros reach ~1.5)
@@ -50,6 +54,13 @@ IMAGE_SPLIT_MARGIN = 0.05
 # An image's box includes the stroke width; 99 % of validation pen digits are narrower
 # than 1.35 x their height, so wider groups are likelier two digits touching.
 IMAGE_WIDE = 1.2
+# Letters (letters and everything mode): m and w are wide by nature, so the width prior
+# starts later for them; i, l, 1 (and I, j, !) are narrow, so reading a wide piece as one
+# of them costs too. Digits mode keeps the digit priors above unchanged.
+WIDE_LABELS = frozenset("mwMW")
+WIDE_LETTER = 2.6  # width/height a hasty "m" reaches
+NARROW_LABELS = frozenset("ilj1I!|")
+NARROW = 0.9  # width/height beyond which an i, l or 1 is unlikely
 
 INK_SUFFIXES = {".json", ".ink"}
 # Beyond these a drawing is no number any more (20+ digits, or a pen left on the tablet),
@@ -63,38 +74,57 @@ class Reading:
     """What the recognizer read: the 28x28 input it saw and its ranked answers."""
 
     model_input: np.ndarray  # float32 [28, 28]
-    probabilities: np.ndarray  # float32 [10], calibrated
+    probabilities: np.ndarray  # float32 [C], calibrated, over the mode's labels
     top_k: list[Prediction]
-    not_digit: float | None = None  # the model's belief that this is no digit at all
+    reject: float | None = None  # the model's belief that this is no character at all
     rejected: bool = False
+    from_profile: bool = False  # answered from the user's own examples
 
     @property
     def label(self) -> str:
-        """The digit, or "?" when the ink was rejected as not a digit."""
+        """The character, or "?" when the ink was rejected as none."""
         return REJECTED_LABEL if self.rejected else self.top_k[0].label
 
     @property
     def confidence(self) -> float:
         return self.top_k[0].probability
 
+    @property
+    def not_digit(self) -> float | None:
+        """The reject score under its digits-only name (older callers)."""
+        return self.reject
 
-def read_inputs(recognizer: Recognizer, inputs: list[np.ndarray], k: int = 3) -> list[Reading]:
-    """Several model inputs in one inference call."""
-    probs, reject = recognizer.predict(np.stack(inputs))
+
+def read_inputs(classifier: Classifier, inputs: list[np.ndarray], k: int = 3,
+                mode: str | None = None) -> list[Reading]:
+    """Several model inputs in one inference call (in ``mode``: its labels only)."""
+    if mode is not None:
+        classifier = for_mode(classifier, mode)
+    info = classifier.info
+    scores = classifier.classify(np.stack(inputs))
+    probs, reject, mine = scores.probabilities, scores.reject, scores.from_profile
     out = []
     for i, x in enumerate(inputs):
-        nd = None if reject is None else float(reject[i])
-        out.append(Reading(x, probs[i], recognizer.top_k_from(probs[i], k), nd,
-                           nd is not None and nd >= recognizer.reject_threshold))
+        r = None if reject is None else float(reject[i])
+        out.append(Reading(x, probs[i], ranked(probs[i], info, k), r,
+                           r is not None and r >= info.reject_threshold,
+                           bool(mine[i]) if mine is not None else False))
     return out
 
 
-def read_input(recognizer: Recognizer, model_input: np.ndarray, k: int = 3) -> Reading:
-    return read_inputs(recognizer, [model_input], k)[0]
+def read_input(classifier: Classifier, model_input: np.ndarray, k: int = 3,
+               mode: str | None = None) -> Reading:
+    return read_inputs(classifier, [model_input], k, mode)[0]
 
 
-def read_ink(recognizer: Recognizer, ink: Ink, k: int = 3) -> Reading:
-    return read_input(recognizer, render_ink(ink), k)
+def read_ink(classifier: Classifier, ink: Ink, k: int = 3, mode: str | None = None) -> Reading:
+    return read_input(classifier, render_ink(ink), k, mode)
+
+
+def reading_mode(classifier: Classifier, mode: str | None) -> tuple[Classifier, str]:
+    """The classifier restricted to ``mode`` (None: the first mode the model serves)."""
+    mode = mode or classifier.info.modes[0]
+    return for_mode(classifier, mode), mode
 
 
 def is_ink_file(path: str | Path) -> bool:
@@ -124,7 +154,7 @@ class NumberReading:
 
     @property
     def confidence(self) -> float:
-        """Probability that every digit is right (product of per-digit confidences)."""
+        """Probability that every character is right (product of their confidences)."""
         if self.rejected:
             return 0.0
         return float(np.prod([c.reading.confidence for c in self.chars]))
@@ -134,14 +164,25 @@ class NumberReading:
         return any(c.reading.rejected for c in self.chars)
 
 
-def _score(readings: list[Reading], boxes: list[Box], wide: float = WIDE) -> float:
-    """Mean log-probability that each piece is the digit it was read as, times a prior
-    that digits are not much wider than tall (the model reads a squashed "22" as a "2")."""
+def _aspect_cost(aspect: float, limit: float) -> float:
+    return min(max(0.0, (aspect - limit) / 0.25) ** 2, WIDE_CAP)
+
+
+def _score(readings: list[Reading], boxes: list[Box], wide: float = WIDE,
+           letters: bool = False) -> float:
+    """Mean log-probability that each piece is the character it was read as, times a
+    prior that characters are not much wider than tall (the model reads a squashed "22"
+    as a "2"); with ``letters``, the prior follows the label (an m is wide, an l narrow)."""
     total = 0.0
     for r, b in zip(readings, boxes, strict=True):
-        p = r.confidence * (1.0 - (r.not_digit or 0.0))
+        p = r.confidence * (1.0 - (r.reject or 0.0))
         aspect = b.width / max(b.height, 1e-9)
-        total += math.log(max(p, 1e-6)) - min(max(0.0, (aspect - wide) / 0.25) ** 2, WIDE_CAP)
+        label = r.top_k[0].label
+        cost = _aspect_cost(aspect, WIDE_LETTER if letters and label in WIDE_LABELS
+                            else wide)
+        if letters and label in NARROW_LABELS:
+            cost += _aspect_cost(aspect, NARROW)
+        total += math.log(max(p, 1e-6)) - cost
     return total / len(readings) - SPLIT_MARGIN * (len(readings) - 1)
 
 
@@ -173,17 +214,22 @@ def _add_partings(groups: list[Ink], per_group: list[list[Option]], budget: int)
                 budget -= len(split.pieces)
 
 
-def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
-    """Several digits in one drawing -> per-character readings, left to right.
+def read_number(classifier: Classifier, ink: Ink, k: int = 3,
+                mode: str | None = None) -> NumberReading:
+    """Several characters in one drawing -> per-character readings, left to right.
 
     Each stroke group (``group_strokes``) is read whole and, when it may hold several
     digits, as pieces (``split_candidates``, ``stroke_partitions``); the best option of a
     group scores highest by ``_score``. Neighbouring groups that may be one character
     (``merge_candidates``) are read as one too, and become one where that reading beats
     the run's separate readings by the same score: merging is splitting's mirror image.
-    Every piece of every option goes through one inference call.
+    Every piece of every option goes through one inference call. In letters and
+    everything mode dots and bars join the letter they belong to, the width priors
+    follow the letters and same-shape letters take their case from the word.
     """
-    groups = group_strokes(ink)
+    classifier, mode = reading_mode(classifier, mode)
+    letters = mode != "digits"
+    groups = group_strokes(ink, letters=letters)
     per_group = [_group_options(g) for g in groups]
     # At most MAX_PIECES pieces to read per drawing: many strokes crowded together (like
     # hatching) would otherwise multiply the merges and partings to read.
@@ -196,14 +242,14 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     flat = [p for options in per_group for pieces, _, _ in options for p in pieces] + merged
     if not flat:
         return NumberReading([])
-    readings = iter(read_inputs(recognizer, [render_ink(p) for p in flat], k))
+    readings = iter(read_inputs(classifier, [render_ink(p) for p in flat], k))
     # Per group, its best reading (characters and score), as before merges existed.
     chosen: list[tuple[list[CharReading], float]] = []
     for options in per_group:
         best, best_score = [], -math.inf
         for pieces, boxes, cost in options:
             rs = [next(readings) for _ in pieces]
-            score = _score(rs, boxes) - cost
+            score = _score(rs, boxes, letters=letters) - cost
             if score > best_score:
                 best_score = score
                 best = [CharReading(p, b, r) for p, b, r in zip(pieces, boxes, rs, strict=True)]
@@ -217,8 +263,8 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     for (i, j), piece in zip(merges, merged, strict=True):
         one = CharReading(piece, ink_box(piece), next(readings))
         size = j - i
-        steps[i].append((j, size * _score([one.reading], [one.box]) + MERGE_BONUS * (size - 1),
-                         [one]))
+        steps[i].append((j, size * _score([one.reading], [one.box], letters=letters)
+                         + MERGE_BONUS * (size - 1), [one]))
     total = [0.0] * (len(groups) + 1)
     best_step: list[tuple[int, list[CharReading]]] = [(0, [])] * len(groups)
     for i in range(len(groups) - 1, -1, -1):
@@ -231,21 +277,40 @@ def read_number(recognizer: Recognizer, ink: Ink, k: int = 3) -> NumberReading:
     while i < len(groups):
         i, chars = best_step[i]
         out += chars
-    return NumberReading(out)
+    return NumberReading(with_case(out, classifier.info) if letters else out)
 
 
-def read_image_ink(recognizer: Recognizer, ink: np.ndarray, k: int = 3) -> NumberReading:
+def with_case(chars: list[CharReading], info: ModelInfo) -> list[CharReading]:
+    """The word's same-shape letters in the case their size says (``case.decide_case``):
+    the chosen label moves to the top of the character's top-k."""
+    labels = [c.label for c in chars]
+    decided = decide_case(labels, [c.box for c in chars], info.same_shape)
+    out = []
+    for c, old, new in zip(chars, labels, decided, strict=True):
+        if new != old:
+            r = c.reading
+            p = float(r.probabilities[info.labels.index(new)])
+            top = [Prediction(new, p)] + [q for q in r.top_k if q.label != new]
+            c = CharReading(c.ink, c.box, replace(r, top_k=top[:len(r.top_k)]))
+        out.append(c)
+    return out
+
+
+def read_image_ink(classifier: Classifier, ink: np.ndarray, k: int = 3,
+                   mode: str | None = None) -> NumberReading:
     """An image's ink intensity (``imagefile.image_ink``) -> its characters, left to right.
 
     Connected components grouped into characters, wide groups also read as cut pieces,
     the options scored exactly like ink (``_score``). Boxes are in the image's pixels.
     """
+    classifier, mode = reading_mode(classifier, mode)
+    letters = mode != "digits"
     work, scale = imagetext.work_scale(ink)
     per_group = imagetext.candidates(work)
     flat = [p for options in per_group for o in options for p in o.pieces]
     if not flat:
         raise EmptyInputError("the image is blank: no ink to recognise")
-    readings = iter(read_inputs(recognizer, [imagetext.model_input(p) for p in flat], k))
+    readings = iter(read_inputs(classifier, [imagetext.model_input(p) for p in flat], k))
     chars: list[CharReading] = []
     for options in per_group:
         best: list[CharReading] = []
@@ -258,13 +323,13 @@ def read_image_ink(recognizer: Recognizer, ink: np.ndarray, k: int = 3) -> Numbe
                                          for p in o.pieces):
                 continue
             margin = (SPLIT_MARGIN - IMAGE_SPLIT_MARGIN) * (len(rs) - 1)
-            score = (_score(rs, boxes, IMAGE_WIDE) + margin
+            score = (_score(rs, boxes, IMAGE_WIDE, letters) + margin
                      - IMAGE_CROSSING_PENALTY * o.extra_crossings)
             if score > best_score:
                 best = [CharReading(Ink(), b, r) for b, r in zip(boxes, rs, strict=True)]
                 best_score = score
         chars += best
-    return NumberReading(chars)
+    return NumberReading(with_case(chars, classifier.info) if letters else chars)
 
 
 def check_readable(ink: Ink) -> None:
@@ -278,14 +343,15 @@ def check_readable(ink: Ink) -> None:
                        f"is {MAX_READ_POINTS:,})")
 
 
-def read_file(recognizer: Recognizer, path: str | Path, k: int = 3) -> NumberReading:
-    """An ink (.json/.ink) or image file, either of which may hold several digits.
+def read_file(classifier: Classifier, path: str | Path, k: int = 3,
+              mode: str | None = None) -> NumberReading:
+    """An ink (.json/.ink) or image file, either of which may hold several characters.
     Raises InkError/ImageFileError/EmptyInputError/ModelOutputError."""
     if is_ink_file(path):
         ink = load_ink(path)
         check_readable(ink)
-        number = read_number(recognizer, ink, k)
+        number = read_number(classifier, ink, k, mode)
         if not number.chars:
             raise EmptyInputError("no ink to recognise")
         return number
-    return read_image_ink(recognizer, image_ink(read_image(path)), k)
+    return read_image_ink(classifier, image_ink(read_image(path)), k, mode)

@@ -44,6 +44,10 @@ MAX_MERGE = 3  # neighbouring groups that may form one character
 MERGE_GAP = 0.15  # of the run's height: groups further apart are separate characters
 PARTIAL = 0.7  # of the run's height: a merge needs a group shorter than this (a part)
 MERGE_ASPECT = 0.8  # width / height: a wider run is several digits, not one
+# Letters: a bar (the cross of a t or f) is a flat stroke at most this long, of the
+# line height; it and the dots of i and j join the letter they cross or stand over,
+# before boxes are compared, so a long t-bar reaching the next letter joins no other.
+BAR_LENGTH = 0.9
 
 
 @dataclass(frozen=True)
@@ -109,11 +113,13 @@ def _deslanted_box(stroke: Stroke, slant: float, y_mid: float) -> Box:
     return Box(min(xs), min(ys), max(xs), max(ys))
 
 
-def group_strokes(ink: Ink) -> list[Ink]:
+def group_strokes(ink: Ink, letters: bool = False) -> list[Ink]:
     """Characters of the drawing as separate Inks, ordered left to right.
 
     Boxes are compared after undoing the writing's slant: in slanted handwriting the
-    boxes of neighbouring upright digits overlap, those of deslanted ones do not.
+    boxes of neighbouring upright digits overlap, those of deslanted ones do not. With
+    ``letters``, dots and bars (``letter_marks``) are set aside first and then join the
+    letter they belong to.
     """
     if ink.is_empty:
         return []
@@ -123,15 +129,18 @@ def group_strokes(ink: Ink) -> list[Ink]:
     height = max(line.height, 1e-9)
     min_w = MIN_WIDTH * height
     slant, y_mid = (estimate_slant(ink) if DESLANT else 0.0), (line.y0 + line.y1) / 2
-    groups: list[tuple[list[int], Box]] = [([i], _deslanted_box(s, slant, y_mid))
-                                           for i, s in enumerate(ink.strokes)]
+    boxes = [_deslanted_box(s, slant, y_mid) for s in ink.strokes]
+    marks = set(letter_marks(boxes, height) if letters else [])
+    groups: list[tuple[list[int], Box]] = [([i], b) for i, b in enumerate(boxes)]
     touch = _touching_pairs(ink, TOUCH * height)
     merged = True
     while merged:  # merge until stable: a merge widens a box, which may reach another
         merged = False
         for i in range(len(groups)):
             for j in range(i + 1, len(groups)):
-                if _belong_together(groups[i][1], groups[j][1], min_w) or any(
+                # Marks join by touching (the bar of an H, an A) but not by overlap.
+                if (not (_only(groups[i][0], marks) or _only(groups[j][0], marks))
+                        and _belong_together(groups[i][1], groups[j][1], min_w)) or any(
                         (a, b) in touch for a in groups[i][0] for b in groups[j][0]):
                     groups[i] = (groups[i][0] + groups[j][0], groups[i][1].union(groups[j][1]))
                     del groups[j]
@@ -139,9 +148,63 @@ def group_strokes(ink: Ink) -> list[Ink]:
                     break
             if merged:
                 break
+    if marks:
+        loose = [g for g in groups if _only(g[0], marks)]
+        rest = [g for g in groups if not _only(g[0], marks)]
+        groups = _attach_marks(ink, rest, loose, height) if rest else groups
     groups = _absorb_specks(groups, height, line.y0)
     groups.sort(key=lambda g: (g[1].x0 + g[1].x1) / 2)
     return [ink.subset(sorted(idx)) for idx, _ in groups]
+
+
+def letter_marks(boxes: list[Box], height: float) -> list[int]:
+    """Strokes that are a letter's dot (a speck) or bar (flat and short), by index."""
+    return [i for i, b in enumerate(boxes)
+            if max(b.width, b.height) < SPECK * height
+            or (b.height < FLAG * height and b.width < BAR_LENGTH * height)]
+
+
+def _crossings_at(stroke: Stroke, y: float, x0: float, x1: float) -> list[float]:
+    """Where the stroke crosses the horizontal line y between x0 and x1."""
+    out = []
+    for a, b in zip(stroke.points, stroke.points[1:], strict=False):
+        if (a.y - y) * (b.y - y) <= 0 and a.y != b.y:
+            x = a.x + (b.x - a.x) * (y - a.y) / (b.y - a.y)
+            if x0 <= x <= x1:
+                out.append(x)
+    return out
+
+
+def _only(idx: list[int], marks: set[int]) -> bool:
+    return all(i in marks for i in idx)
+
+
+def _attach_marks(ink: Ink, groups: list[tuple[list[int], Box]],
+                  loose: list[tuple[list[int], Box]], height: float
+                  ) -> list[tuple[list[int], Box]]:
+    """Each dot or bar joins the letter whose stroke it crosses nearest its middle (a
+    t's bar), else the one it overlaps most in x (an i's dot), else the nearest within
+    ``ATTACH``; one that belongs to none stays on its own."""
+    out = [(list(idx), box) for idx, box in groups]
+    for mark, b in loose:
+        raw = functools.reduce(Box.union, (Box(*ink.strokes[i].bounds()) for i in mark))
+        mid_y, mid_x = (raw.y0 + raw.y1) / 2, (raw.x0 + raw.x1) / 2
+        best, best_key = -1, (math.inf, math.inf)
+        for k, (idx, box) in enumerate(out[:len(groups)]):
+            hits = [x for i in idx
+                    for x in _crossings_at(ink.strokes[i], mid_y, raw.x0, raw.x1)]
+            # Crossed (nearest to the bar's middle) beats overlapped beats merely near.
+            overlap = min(b.x1, box.x1) - max(b.x0, box.x0)
+            gap = max(box.x0 - b.x1, b.x0 - box.x1, 0.0)
+            key = ((0, min(abs(x - mid_x) for x in hits)) if hits
+                   else (1, -overlap) if overlap > 0 else (2, gap))
+            if key < best_key and (hits or overlap > 0 or gap <= ATTACH * height):
+                best, best_key = k, key
+        if best < 0:
+            out.append((mark, b))
+        else:
+            out[best] = (out[best][0] + mark, out[best][1].union(b))
+    return out
 
 
 def _touching_pairs(ink: Ink, reach: float) -> set[tuple[int, int]]:

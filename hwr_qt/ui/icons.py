@@ -7,7 +7,8 @@ icons stand in, so no button is ever blank.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 SP = QStyle.StandardPixmap
@@ -34,3 +35,20 @@ def icon(name: str) -> QIcon:
         return themed
     style = QApplication.style()
     return style.standardIcon(FALLBACK.get(name, SP.SP_FileIcon))
+
+
+def text_icon(text: str, size: int = 32) -> QIcon:
+    """An icon that is a short text ("0–9", "Aa"): the reading modes have no theme icon,
+    and a toolbar button must never be blank. Drawn in the palette's text colour."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    font = QFont(QApplication.font())
+    font.setBold(True)
+    font.setPixelSize(int(size * (0.55 if len(text) <= 2 else 0.42)))
+    painter.setFont(font)
+    painter.setPen(QApplication.palette().windowText().color())
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return QIcon(pixmap)

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
@@ -39,8 +40,10 @@ from PySide6.QtWidgets import (
 )
 
 from hwr_qt import __version__
+from hwr_qt.classifier import MODES, Classifier
 from hwr_qt.imagefile import ImageFileError, image_ink, read_image
 from hwr_qt.ink import Ink, InkError, LoadCancelled, load_ink, paused_gc, save_ink
+from hwr_qt.models import MODE_TITLES, ModelSet, mode_available, noun, served
 from hwr_qt.pipeline import (
     INK_SUFFIXES,
     NumberReading,
@@ -54,7 +57,7 @@ from hwr_qt.recognizer import ModelError, ModelOutputError, Recognizer
 from hwr_qt.ui.background import LatestOnly
 from hwr_qt.ui.canvas import InkCanvas, fit_to_canvas, render_image
 from hwr_qt.ui.export import export_png, export_svg
-from hwr_qt.ui.icons import icon
+from hwr_qt.ui.icons import icon, text_icon
 from hwr_qt.ui.preview import ModelInputPreview
 from hwr_qt.ui.settings import LIMITS, Settings
 from hwr_qt.ui.topk import AnswerView, TopKBars
@@ -73,14 +76,19 @@ OPEN_FILTER = ("Ink and images (*.json *.ink " + " ".join(f"*{s}" for s in IMAGE
                + ");;Ink files (*.json *.ink);;Images (" +
                " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)")
 EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
-TINY_PX = 6.0  # a drawing smaller than this on screen is a tap, not a digit
+TINY_PX = 6.0  # a drawing smaller than this on screen is a tap, not a character
+MODE_SHORTCUTS = {"digits": "Ctrl+1", "letters": "Ctrl+2", "all": "Ctrl+3"}
+MODE_BUTTONS = {"digits": "0–9", "letters": "Aa", "all": "A1"}  # toolbar texts
 
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, model_path: Path | None = None) -> None:
         super().__init__()
         self.settings = settings
-        self.recognizer: Recognizer | None = None
+        self.models = ModelSet()
+        self.mode = settings.mode
+        self.recognizer: Recognizer | None = None  # the model of the current mode
+        self.classifier: Classifier | None = None  # the recognizer read in the mode
         self.last_reading: Reading | None = None  # the selected (or only) character
         self.last_number: NumberReading | None = None
         self.file_path: Path | None = None  # the ink or image file shown, if any
@@ -115,8 +123,9 @@ class MainWindow(QMainWindow):
         geometry = settings.geometry
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(860, 600)
+        self._apply_mode_wording()
         if model_path is not None:
-            self.load_model(model_path)
+            self.load_model(model_path, keep_mode=True)
         self._update_actions()
         self._update_title()
 
@@ -224,6 +233,16 @@ class MainWindow(QMainWindow):
         self.live_action = self._action(self.tr("&Live Recognition"), self._toggle_live)
         self.live_action.setCheckable(True)
         self.live_action.setChecked(self.settings.live)
+        self.mode_group = QActionGroup(self)
+        self.mode_group.setExclusive(True)
+        self.mode_actions: dict[str, QAction] = {}
+        for mode in MODES:
+            a = self._action(self.tr(f"&{MODE_TITLES[mode]}"),
+                             lambda _=False, m=mode: self.set_mode(m), [MODE_SHORTCUTS[mode]])
+            a.setCheckable(True)
+            a.setIcon(text_icon(MODE_BUTTONS[mode]))
+            self.mode_group.addAction(a)
+            self.mode_actions[mode] = a
         self.shortcuts_action = self._action(self.tr("&Keyboard Shortcuts"),
                                              self.show_shortcuts, ["F1"],
                                              "help-keyboard-shortcuts")
@@ -248,6 +267,9 @@ class MainWindow(QMainWindow):
         recog_menu = bar.addMenu(self.tr("&Recognition"))
         recog_menu.addAction(self.recognise_action)
         recog_menu.addAction(self.live_action)
+        mode_menu = bar.addMenu(self.tr("&Mode"))
+        for a in self.mode_actions.values():
+            mode_menu.addAction(a)
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
@@ -262,6 +284,8 @@ class MainWindow(QMainWindow):
             if self.toolbar.actions():
                 self.toolbar.addSeparator()
             self.toolbar.addActions(list(group))
+        self.toolbar.addSeparator()
+        self.toolbar.addActions(list(self.mode_actions.values()))
         self.addToolBar(self.toolbar)
         for a in self.findChildren(QAction):
             # The shortcut in the tooltip too, as desktop toolbars do.
@@ -274,8 +298,8 @@ class MainWindow(QMainWindow):
         rows = [(self.tr("Draw"), self.tr("left mouse button or a pen"))]
         for a in (self.new_action, self.open_action, self.save_action, self.save_as_action,
                   self.export_action, self.undo_action, self.redo_action, self.copy_action,
-                  self.clear_action, self.recognise_action, self.shortcuts_action,
-                  self.quit_action):
+                  self.clear_action, self.recognise_action, *self.mode_actions.values(),
+                  self.shortcuts_action, self.quit_action):
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
                              for k in a.shortcuts())
             rows.append((a.text().replace("&", "").rstrip("…"), keys))
@@ -297,11 +321,24 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     # --- model --------------------------------------------------------------------
-    def load_model(self, path: Path) -> bool:
+    def load_model(self, path: Path, keep_mode: bool = False) -> bool:
+        """Read with the model at ``path`` in the modes it serves (the bundled models read
+        the others). In a mode it does not serve, switch to its first, unless
+        ``keep_mode`` (the window opening in the mode it was left in) and a bundled model
+        reads the current mode."""
         try:
-            self.recognizer = Recognizer(path)
+            recognizer = self.models.load(path)
+            self.models.chosen = path
+            mode = self.mode
+            if mode not in recognizer.info.modes:
+                other = self._model_for(mode) if keep_mode else None
+                if other is None:
+                    mode = recognizer.info.modes[0]
+                else:
+                    recognizer = other
+            self.recognizer, self.classifier = recognizer, served(recognizer, mode)
         except ModelError as e:
-            self.recognizer = None
+            self.recognizer = self.classifier = None
             self.answer.show_hint(self.tr("No model loaded: recognition is off"))
             self.statusBar().showMessage(str(e))
             QMessageBox.critical(self, self.tr("Cannot load the model"),
@@ -310,9 +347,68 @@ class MainWindow(QMainWindow):
                                  .format(e))
             return False
         self.statusBar().showMessage(self.tr("Model: {0}").format(path.name), 5000)
+        if mode != self.mode:
+            self._set_mode_state(mode)
         self._update_actions()
         self.recognise()
         return True
+
+    # --- modes --------------------------------------------------------------------
+    def _model_for(self, mode: str) -> Recognizer | None:
+        try:
+            return self.models.recognizer(mode)
+        except ModelError:
+            return None
+
+    def set_mode(self, mode: str) -> bool:
+        """Read in ``mode`` from now on (and re-read the drawing). A mode whose model is
+        not installed is refused with a message; the current mode stays."""
+        if mode not in MODES:
+            return False
+        try:
+            recognizer = self.models.recognizer(mode)
+            classifier = served(recognizer, mode)
+        except ModelError as e:
+            self.mode_actions[self.mode].setChecked(True)
+            self.statusBar().showMessage(str(e), 8000)
+            self.mode_actions[mode].setToolTip(str(e))
+            return False
+        self.recognizer, self.classifier = recognizer, classifier
+        self._set_mode_state(mode)
+        self.statusBar().showMessage(self.tr("Mode: {0}").format(MODE_TITLES[mode]), 3000)
+        self._update_actions()
+        self.recognise()
+        return True
+
+    def _set_mode_state(self, mode: str) -> None:
+        self.mode = mode
+        self.settings.mode = mode
+        self._apply_mode_wording()
+
+    def _apply_mode_wording(self) -> None:
+        """The mode's check mark, and the canvas hint and answer wording for it."""
+        self.mode_actions[self.mode].setChecked(True)
+        self.answer.mode = self.bars.mode = self.mode
+        self.canvas.hint = {"digits": self.tr("Draw a digit"),
+                            "letters": self.tr("Draw a letter or a word"),
+                            "all": self.tr("Draw letters or digits")}[self.mode]
+        self.canvas.update()
+        for mode, a in self.mode_actions.items():
+            if not (mode == self.mode or mode_available(mode) or self._chosen_serves(mode)):
+                a.setEnabled(False)
+                a.setToolTip(self.tr("{0} mode: its model ({1}) is not installed").format(
+                    MODE_TITLES[mode], "chars.onnx"))
+            else:
+                a.setEnabled(True)
+                a.setToolTip(self.tr("Read {0}s ({1})").format(
+                    noun(mode), MODE_SHORTCUTS[mode]))
+
+    def _chosen_serves(self, mode: str) -> bool:
+        try:
+            return self.models.chosen is not None and \
+                mode in self.models.load(self.models.chosen).info.modes
+        except ModelError:
+            return False
 
     def choose_model(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, self.tr("Load Model"), self.settings.last_dir,
@@ -338,14 +434,15 @@ class MainWindow(QMainWindow):
         if ink.is_empty:
             self._clear_problem()
             self._clear_answer(self.tr("No model loaded: recognition is off")
-                               if self.recognizer is None else "")
+                               if self.classifier is None else "")
             return
-        if self.recognizer is None:
+        if self.classifier is None:
             return
         x0, y0, x1, y1 = ink.bounds()
         if max(x1 - x0, y1 - y0) < TINY_PX:
-            # A tap or a dot has no shape: any digit read from it would be a guess.
-            self._clear_answer(self.tr("Too small to read: draw a bigger digit"))
+            # A tap or a dot has no shape: any character read from it would be a guess.
+            self._clear_answer(self.tr("Too small to read: draw a bigger {0}")
+                               .format(noun(self.mode)))
             return
         try:
             check_readable(ink)
@@ -353,14 +450,14 @@ class MainWindow(QMainWindow):
             self._show_problem(str(e)[0].upper() + str(e)[1:] + ".",
                                self.tr("Undo or clear to read again."))
             return
-        recognizer, k = self.recognizer, self.bars.k
+        classifier, k = self.classifier, self.bars.k
         if len(ink.strokes) <= INLINE_STROKES and ink.point_count <= INLINE_POINTS:
             try:
-                self._present(read_number(recognizer, ink, k))
+                self._present(read_number(classifier, ink, k))
             except (EmptyInputError, InkError, ModelOutputError) as e:
                 self._present_error(e)
             return
-        self._reader.submit(lambda _report: read_number(recognizer, ink, k))
+        self._reader.submit(lambda _report: read_number(classifier, ink, k))
 
     def _on_read(self, token: int, number: object, error: object) -> None:
         if not self._reader.is_current(token):
@@ -377,16 +474,16 @@ class MainWindow(QMainWindow):
     def _show_image(self, image: QImage) -> None:
         """An opened image, read as a number; its characters boxed on the canvas."""
         self._reader.cancel()
-        if self.recognizer is None:
+        if self.classifier is None:
             return
-        recognizer, k = self.recognizer, self.bars.k
+        classifier, k = self.classifier, self.bars.k
         if image.width() * image.height() > INLINE_IMAGE_PIXELS:
             # A big photo takes a second or two: read it in the background.
-            self._reader.submit(lambda _report: read_image_ink(recognizer, image_ink(image), k))
+            self._reader.submit(lambda _report: read_image_ink(classifier, image_ink(image), k))
             self.statusBar().showMessage(self.tr("Reading the image…"), 3000)
             return
         try:
-            number = read_image_ink(recognizer, image_ink(image), k)
+            number = read_image_ink(classifier, image_ink(image), k)
         except (EmptyInputError, ModelOutputError, ValueError) as e:
             self._clear_answer(str(e))
             return
@@ -439,7 +536,7 @@ class MainWindow(QMainWindow):
             return
         reading = self.last_number.chars[index].reading
         self.last_reading = reading
-        self.bars.set_predictions(reading.top_k, reading.not_digit, reading.rejected)
+        self.bars.set_predictions(reading.top_k, reading.reject, reading.rejected)
         self.preview.set_input(reading.model_input)
         self.preview.show()
         self.preview_label.show()
@@ -491,7 +588,7 @@ class MainWindow(QMainWindow):
         self.save_as_action.setEnabled(has_ink)
         self.export_action.setEnabled(has_ink)
         self.copy_action.setEnabled(self.last_number is not None)
-        self.recognise_button.setEnabled(self.recognizer is not None)
+        self.recognise_button.setEnabled(self.classifier is not None)
 
     # --- settings -----------------------------------------------------------------
     def set_top_k(self, k: int) -> None:
@@ -788,7 +885,7 @@ class MainWindow(QMainWindow):
     # --- about / close ------------------------------------------------------------
     def about_text(self) -> str:
         lines = [f"<h3>hwr-qt {__version__}</h3>",
-                 "<p>Handwritten digit recognition: PySide6 + ONNX Runtime.</p>"]
+                 "<p>Handwritten character recognition: PySide6 + ONNX Runtime.</p>"]
         if self.recognizer is None:
             lines.append("<p>No model loaded.</p>")
             return "".join(lines)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from hwr_qt.classifier import MODES
+
 DEFAULTS = {"pen_width": 14, "top_k": 3, "live": True}
+DEFAULT_MODE = "digits"
 LIMITS = {"pen_width": (4, 40), "top_k": (1, 10)}
 MAX_RECENT = 8
 
@@ -59,6 +62,16 @@ class Settings:
     @live.setter
     def live(self, value: bool) -> None:
         self._qs.setValue("live", bool(value))
+
+    @property
+    def mode(self) -> str:
+        """The reading mode (digits, letters, all); anything else reads as digits."""
+        value = self._qs.value("mode", DEFAULT_MODE)
+        return value if isinstance(value, str) and value in MODES else DEFAULT_MODE
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        self._qs.setValue("mode", value if value in MODES else DEFAULT_MODE)
 
     @property
     def geometry(self) -> QByteArray | None:

@@ -1,8 +1,11 @@
-"""The answer: the predicted digit shown large, and the top-k as labelled bars."""
+"""The answer: the predicted character shown large, and the top-k as labelled bars.
+
+Wording follows the reading mode ("Not a digit", "Not a letter", "Not a character").
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -13,22 +16,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hwr_qt.pipeline import NumberReading
-from hwr_qt.recognizer import Prediction
+from hwr_qt.classifier import Prediction
+from hwr_qt.models import noun
+from hwr_qt.pipeline import REJECTED_LABEL, NumberReading
 
 BAR_STEPS = 1000
 
+NOT_DIGIT_LABEL = REJECTED_LABEL  # the older name
 
-NOT_DIGIT_LABEL = "?"
+
+def not_a(mode: str) -> str:
+    """The rejection's wording in ``mode``."""
+    text = {"digits": "Not a digit", "letters": "Not a letter"}.get(mode, "Not a character")
+    return QCoreApplication.translate("TopKBars", text)
 
 
 class TopKBars(QWidget):
     """K rows of ``label | bar | percent``; rows beyond the answers are hidden, and the
     whole chart is hidden while there is nothing to show (no empty, form-like bars).
 
-    When the ink was rejected, the first row is "?" (not a digit) with its probability
-    and the digits follow with theirs times (1 - that): the chart's top row is always
-    the answer shown above it, never a confident digit beside "Not a digit".
+    When the ink was rejected, the first row is "?" (not a character of the mode) with
+    its probability and the characters follow with theirs times (1 - that): the chart's
+    top row is always the answer shown above it, never a confident digit beside "Not a
+    digit".
     """
 
     def __init__(self, k: int = 3, parent: QWidget | None = None) -> None:
@@ -37,6 +47,7 @@ class TopKBars(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._rows: list[tuple[QLabel, QProgressBar, QLabel]] = []
         self._k = 0
+        self.mode = "digits"
         self.set_k(k)
 
     @property
@@ -74,16 +85,16 @@ class TopKBars(QWidget):
         self.setVisible(False)
 
     def set_predictions(self, predictions: list[Prediction],
-                        not_digit: float | None = None, rejected: bool = False) -> None:
+                        reject: float | None = None, rejected: bool = False) -> None:
         self.clear()
         rows = list(predictions)
-        if rejected and not_digit is not None:
-            rows = [Prediction(NOT_DIGIT_LABEL, not_digit)] + [
-                Prediction(p.label, p.probability * (1.0 - not_digit)) for p in rows]
+        if rejected and reject is not None:
+            rows = [Prediction(REJECTED_LABEL, reject)] + [
+                Prediction(p.label, p.probability * (1.0 - reject)) for p in rows]
         for (label, bar, pct), p in zip(self._rows[: self._k], rows, strict=False):
             label.setText(p.label)
-            if p.label == NOT_DIGIT_LABEL:
-                label.setToolTip(self.tr("Not a digit"))
+            if p.label == REJECTED_LABEL:
+                label.setToolTip(not_a(self.mode))
             bar.setValue(round(p.probability * BAR_STEPS))
             pct.setText(f"{p.probability:.1%}")
             bar.setAccessibleName(f"{p.label}: {p.probability:.1%}")
@@ -105,8 +116,8 @@ class TopKBars(QWidget):
 class AnswerView(QWidget):
     """The big answer with its confidence, or a hint when there is nothing to read.
 
-    Several digits show as a row of buttons; clicking one emits ``charSelected`` so the
-    window can show that digit's top-k.
+    Several characters show as a row of buttons; clicking one emits ``charSelected`` so
+    the window can show that character's top-k.
     """
 
     charSelected = Signal(int)
@@ -121,6 +132,7 @@ class AnswerView(QWidget):
         self.answer.setFont(self._font)
         self.answer.setMinimumHeight(80)
         self.answer.setTextFormat(Qt.TextFormat.PlainText)  # labels come from the model
+        self.mode = "digits"  # the reading mode, for the wording
         self.digits = QWidget()
         self._digits_row = QHBoxLayout(self.digits)
         self._digits_row.setContentsMargins(0, 0, 0, 0)
@@ -186,14 +198,15 @@ class AnswerView(QWidget):
             self._set_buttons([])
             reading = chars[0].reading
             self.answer.setText(reading.label)
-            self.detail.setText(self.tr("Not a digit") if reading.rejected else
+            self.detail.setText(not_a(self.mode) if reading.rejected else
                                 self.tr("{0:.1%} confident").format(reading.confidence))
             return
         self._set_buttons([c.label for c in chars])
         self.answer.setText(number.text)
         if number.rejected:
-            self.detail.setText(self.tr("{0} characters; \"?\" is not a digit")
-                                .format(len(chars)))
+            self.detail.setText(self.tr("{0} characters; \"?\" is not a {1}")
+                                .format(len(chars), noun(self.mode)))
         else:
-            self.detail.setText(self.tr("{0} digits, {1:.1%} confident (all digits right)")
-                                .format(len(chars), number.confidence))
+            nouns = noun(self.mode) + "s"
+            self.detail.setText(self.tr("{0} {2}, {1:.1%} confident (all {2} right)")
+                                .format(len(chars), number.confidence, nouns))
