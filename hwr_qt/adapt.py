@@ -30,7 +30,7 @@ import numpy as np
 from hwr_qt.classifier import Classifier, ModelInfo, Scores
 
 if TYPE_CHECKING:
-    from hwr_qt.profile import Profile
+    from hwr_qt.profile import Example, Profile
 
 NOT_A_CHARACTER = "?"  # the label of a "this isn't a character" correction
 
@@ -193,10 +193,35 @@ class AdaptedClassifier:
 
     def learn(self, image: np.ndarray, strokes: object, label: str) -> None:
         """Store a correction: ``image`` the model input [28, 28] the character was read
-        from, ``strokes`` its ink (``hwr_qt.ink.Ink``), ``label`` what it is. The next
-        classify() already uses it; the caller saves the profile when it likes."""
+        from, ``strokes`` its ink (``hwr_qt.ink.Ink``; empty for an image file, whose
+        model input is kept instead), ``label`` what it is. The next classify() already
+        uses it; the caller saves the profile when it likes."""
         self.check_label(label)
-        self.profile.add_example(strokes, label, self.features(image), self.info.model_id)
+        self.profile.add_example(strokes, label, self.features(image), self.info.model_id,
+                                 image=image)
+
+    def reembed_profile(self) -> str | None:
+        """Bring examples made with another model to this one (re-rendered from their
+        ink, or their kept image). A one-line message when some remain set aside."""
+        from hwr_qt.raster import render_ink  # Qt: only when there is something to do
+
+        model_id = self.info.model_id
+        if not self.profile.set_aside(model_id):
+            return None
+        if not self.can_learn:
+            return (f"{self.profile.set_aside(model_id)} handwriting examples set aside: "
+                    "this model cannot learn from corrections")
+
+        def embed(e: Example) -> np.ndarray:
+            if e.image is not None:
+                return self.features(e.image.astype(np.float32) / 255)
+            return self.features(render_ink(e.ink))
+
+        done, failed = self.profile.reembed(model_id, embed)
+        if failed:
+            return (f"{failed} handwriting examples made with another model could not be "
+                    f"re-read and are set aside ({done} re-read)")
+        return None
 
 
 def adapted(classifier: Classifier, profile: Profile, **kw: object) -> Classifier:

@@ -36,6 +36,7 @@ VERSION = 1
 MAX_EXAMPLES = 2000
 MAX_FILE_BYTES = 64 * 1024 * 1024  # far beyond 2,000 examples: anything bigger is not ours
 FILE_NAME = "profile.json.gz"
+IMAGE_SIDE = 28
 DECIMALS = 2  # of ink coordinates (the ink's own units; pen tablets give integers)
 
 
@@ -45,11 +46,13 @@ class ProfileError(Exception):
 
 @dataclass(frozen=True)
 class Example:
-    ink: Ink
+    ink: Ink  # empty for a character learned from an image file
     label: str
     time: float  # seconds since the epoch
     model_id: str  # the model whose features are cached
     features: np.ndarray | None  # float32 [D], or None when not embedded yet
+    # uint8 [28, 28]: the model input of an image file's character (no ink to re-render).
+    image: np.ndarray | None = None
 
 
 def default_profile_path() -> Path:
@@ -84,8 +87,23 @@ def _ink_json(ink: Ink) -> list[list[list[float]]]:
 
 
 def _example_json(e: Example) -> dict[str, Any]:
-    return {"label": e.label, "time": round(e.time, 3), "model_id": e.model_id,
-            "strokes": _ink_json(e.ink), "features": _encode_features(e.features)}
+    d = {"label": e.label, "time": round(e.time, 3), "model_id": e.model_id,
+         "strokes": _ink_json(e.ink), "features": _encode_features(e.features)}
+    if e.image is not None:
+        d["image"] = base64.b64encode(e.image.astype(np.uint8).tobytes()).decode("ascii")
+    return d
+
+
+def _decode_image(text: object) -> np.ndarray | None:
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValueError("image must be base64 text")
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) != IMAGE_SIDE * IMAGE_SIDE:
+        raise ValueError("image is not 28 x 28")
+    img: np.ndarray = np.frombuffer(raw, np.uint8).reshape(IMAGE_SIDE, IMAGE_SIDE).copy()
+    return img
 
 
 def _example_from(d: object) -> Example:
@@ -97,7 +115,8 @@ def _example_from(d: object) -> Example:
     if not isinstance(t, int | float) or not isinstance(model_id, str):
         raise ValueError("bad time or model id")
     ink = Ink.from_json({"strokes": d.get("strokes")})
-    return Example(ink, label, float(t), model_id, _decode_features(d.get("features")))
+    return Example(ink, label, float(t), model_id, _decode_features(d.get("features")),
+                   _decode_image(d.get("image")))
 
 
 class Profile:
@@ -155,15 +174,16 @@ class Profile:
         and not re-embedded)."""
         return sum(1 for e in self.examples if e.model_id != model_id or e.features is None)
 
-    def reembed(self, model_id: str, embed: Callable[[Ink], np.ndarray]) -> tuple[int, int]:
-        """Re-embed the examples of other models from their ink with ``embed`` (the new
-        model's features). (re-embedded, failed); failed ones stay set aside."""
+    def reembed(self, model_id: str,
+                embed: Callable[[Example], np.ndarray]) -> tuple[int, int]:
+        """Re-embed the examples of other models from their ink (or image) with ``embed``
+        (the new model's features). (re-embedded, failed); failed ones stay set aside."""
         done = failed = 0
         for i, e in enumerate(self.examples):
             if e.model_id == model_id and e.features is not None:
                 continue
             try:
-                f = np.asarray(embed(e.ink), np.float32).reshape(-1)
+                f = np.asarray(embed(e), np.float32).reshape(-1)
             except (InkError, ValueError, ArithmeticError):
                 failed += 1
                 continue
@@ -175,12 +195,17 @@ class Profile:
 
     # --- changing -----------------------------------------------------------------
     def add_example(self, ink: object, label: str, features: np.ndarray | None,
-                    model_id: str, when: float | None = None) -> Example:
-        """Add one corrected character (the oldest go beyond the cap)."""
+                    model_id: str, when: float | None = None,
+                    image: np.ndarray | None = None) -> Example:
+        """Add one corrected character (the oldest go beyond the cap). ``image``: the
+        model input [28, 28] in 0..1, kept only when there is no ink (an image file)."""
         if not isinstance(ink, Ink):
             raise TypeError("ink must be an hwr_qt.ink.Ink")
+        img = None if image is None or not ink.is_empty else \
+            np.clip(np.round(np.asarray(image, np.float32) * 255), 0, 255).astype(np.uint8)
         e = Example(ink, label, time.time() if when is None else when, model_id,
-                    None if features is None else np.asarray(features, np.float32).copy())
+                    None if features is None else np.asarray(features, np.float32).copy(),
+                    img)
         self.examples.append(e)
         del self.examples[:max(0, len(self.examples) - self.max_examples)]
         self.revision += 1
