@@ -17,6 +17,7 @@ Examples cached for another model are re-embedded from their ink when the caller
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import os
@@ -114,9 +115,13 @@ def _example_from(d: object) -> Example:
         raise ValueError(f"bad label {label!r}")
     if not isinstance(t, int | float) or not isinstance(model_id, str):
         raise ValueError("bad time or model id")
-    ink = Ink.from_json({"strokes": d.get("strokes")})
+    strokes = d.get("strokes")
+    ink = Ink() if strokes == [] else Ink.from_json({"strokes": strokes})  # [] : an image
+    image = _decode_image(d.get("image"))
+    if ink.is_empty and image is None:
+        raise ValueError("neither ink nor image")
     return Example(ink, label, float(t), model_id, _decode_features(d.get("features")),
-                   _decode_image(d.get("image")))
+                   image)
 
 
 class Profile:
@@ -288,6 +293,7 @@ def write_examples(path: Path, examples: list[Example]) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # nothing to clean when the folder is missing
+            tmp.unlink(missing_ok=True)
         raise ProfileError(f"cannot save the handwriting profile {path}: "
                            f"{e.strerror or e}") from None
