@@ -14,8 +14,10 @@ and how many the examples are (``1 - exp(-sum of kernel weights / saturation)``)
   from turning every writer's 1 into a 7: only 1s that were nearly 7s already flip;
 * the user's own habits, read wrongly but not confidently so, are read their way.
 
-The constants were tuned on the validation writers of the real pen data (and on a
-harder, distorted rendering of them), never on test writers: see benchmarks/adapt.py.
+The constants were tuned on the validation writers of the real pen data
+(``python -m benchmarks.adapt --split val``) and on a harder rendering of them (each
+writer's ink under one fixed rotation and shear, so that the model errs systematically),
+never on test writers.
 Numpy only; reading with a 1,000-example profile is one [N,D] x [D,M] product.
 """
 
