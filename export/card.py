@@ -76,6 +76,9 @@ def render_markdown(card: dict) -> str:
         f"| Architecture | `{r['arch']}` ({card['parameters']:,} parameters) |",
         f"| Input | {m['input_convention']} |",
         "| Output | `probabilities` float32 [N,10], softmax |",
+        *([f"| Features | `{m['features_output']}` float32 [N,{m['feature_size']}], the "
+           "penultimate layer (for adapting to a user's handwriting) |"]
+          if m.get("features_output") else []),
         f"| Preprocessing version | {m['preprocessing_version']} |",
         f"| Training data | {m['training_data']} |",
         f"| Real pen validation (other writers) | digits "

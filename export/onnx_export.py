@@ -22,6 +22,8 @@ import numpy as np
 
 from export.calibration import apply_temperature, expected_calibration_error, fit_temperature
 from export.card import write_card
+from export.features import FEATURES_NAME, features_metadata, keras_feature_model
+from export.features import verify_keras as verify_keras_features
 from hwr_qt import __version__
 from hwr_qt.preprocess import PREPROCESSING_VERSION, normalize_batch
 from hwr_qt.recognizer import INPUT_NAME, LABELS, OUTPUT_NAME, REJECT_NAME
@@ -67,18 +69,24 @@ def convert(model, opset: int = OPSET):
 
     spec = (tf.TensorSpec((None, 28, 28, 1), tf.float32, name=INPUT_NAME),)
     with_reject = model.output_shape[-1] == 11
+    both = keras_feature_model(model)  # issue 10: + the penultimate features, if named
 
     @tf.function(input_signature=spec)
     def serve(image):
-        p = model(image, training=False)
-        if not with_reject:
-            return p
-        digits = p[:, :10]
-        return digits / tf.reduce_sum(digits, axis=1, keepdims=True), p[:, 10:11]
+        if both is not None:
+            p, f = both(image, training=False)
+        else:
+            p, f = model(image, training=False), None
+        outs = (p,) if not with_reject else (
+            p[:, :10] / tf.reduce_sum(p[:, :10], axis=1, keepdims=True), p[:, 10:11])
+        return outs if f is None else outs + (f,)
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=opset)
     _rename(proto, proto.graph.input[0].name, INPUT_NAME)
-    for out in list(proto.graph.output):
+    outputs = list(proto.graph.output)
+    if both is not None:  # issue 10: the last output is the features
+        _rename(proto, outputs.pop().name, FEATURES_NAME)
+    for out in outputs:
         width = out.type.tensor_type.shape.dim[1].dim_value
         _rename(proto, out.name, OUTPUT_NAME if width == 10 else REJECT_NAME)
     return proto
@@ -157,6 +165,13 @@ def export(model_dir: Path, out: Path, data_dir: str | None, verify_count: int =
     if diff > TOLERANCE or not same:
         raise ExportError(f"ONNX output differs from Keras (max abs diff {diff:.2e}, "
                           f"argmax identical: {same}); not writing {out}")
+    # issue 10: the features output against Keras's "features" layer, like the above.
+    f_diff = verify_keras_features(raw, model, x_test[:n])
+    if f_diff is not None:
+        print(f"features: max |onnx - keras| / max |keras| = {f_diff:.2e}", flush=True)
+        if f_diff > TOLERANCE:
+            raise ExportError(f"ONNX features differ from Keras ({f_diff:.2e}); "
+                              f"not writing {out}")
 
     pred = p_onnx.argmax(1)
     acc = float((pred == y_test).mean())
@@ -213,6 +228,7 @@ def export(model_dir: Path, out: Path, data_dir: str | None, verify_count: int =
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "training_record_sha256": hashlib.sha256(record_bytes).hexdigest(),
         "hwr_qt_version": __version__,
+        **features_metadata(proto),  # issue 10
     }
     del proto.metadata_props[:]
     for k, v in meta.items():
@@ -231,7 +247,8 @@ def export(model_dir: Path, out: Path, data_dir: str | None, verify_count: int =
         "metadata": meta,
         "parameters": record["parameters"],
         "size_bytes": out.stat().st_size,
-        "verification": {"images": n, "max_abs_diff": diff, "argmax_identical": same},
+        "verification": {"images": n, "max_abs_diff": diff, "argmax_identical": same,
+                         "features_max_rel_diff": f_diff},
         "per_class_accuracy": {str(c): float(confusion[c, c] / confusion[c].sum())
                                for c in range(10)},
         "confusion_matrix": confusion.tolist(),

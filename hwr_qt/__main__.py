@@ -1,4 +1,5 @@
-"""Entry point: ``hwr-qt [FILE]`` (GUI) or ``hwr-qt recognize PATH...`` (command line)."""
+"""Entry point: ``hwr-qt [FILE]`` (GUI), ``hwr-qt recognize PATH...`` or ``hwr-qt learn
+...`` (command line)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         from hwr_qt.cli import main as cli_main
 
         return cli_main(argv)
+    if argv and argv[0] == "learn":  # issue 10: teach the handwriting profile
+        from hwr_qt.learn_cli import main as learn_main
+
+        return learn_main(argv)
     from hwr_qt.app import run_gui
 
     return run_gui(argv)

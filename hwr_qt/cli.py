@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="read folders' subfolders too")
     p.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
                    help=f"what to read: digits, letters or all (default {DEFAULT_MODE})")
+    # issue 10: read with the user's examples (the CLI uses none unless told to).
+    p.add_argument("--profile", metavar="PATH",
+                   help="read with this handwriting profile (made by hwr-qt learn)")
     p.add_argument("--model", metavar="PATH",
                    help="ONNX model (default: the bundled one for the mode)")
     return p
@@ -225,6 +228,10 @@ def main(argv: list[str]) -> int:
         # Recognizer runs the model on the batch sizes we send: a model that cannot run
         # fails here once, as a model error, not once per file.
         classifier = load_classifier(args.model, args.mode)
+        if args.profile:  # issue 10: raises a ModelError when it cannot be used
+            from hwr_qt.learn_cli import with_profile
+
+            classifier = with_profile(classifier, args.profile)
     except ModelError as e:
         print(f"hwr-qt: error: {_one_line(e)}", file=sys.stderr)
         return 2

@@ -128,7 +128,7 @@ def test_exported_signature(tiny):
     assert [i.name for i in proto.graph.input] == [INPUT_NAME]
     outputs = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim[1:]]
                for o in proto.graph.output}
-    assert outputs == {OUTPUT_NAME: [10], REJECT_NAME: [1]}
+    assert outputs == {OUTPUT_NAME: [10], REJECT_NAME: [1], "features": [128]}
     dims = proto.graph.input[0].type.tensor_type.shape.dim
     assert [d.dim_value for d in dims[1:]] == [28, 28, 1]
 
@@ -284,3 +284,20 @@ def test_drawn_digits_are_rendered_pen_ink(mnist_test):
     assert np.median(cos) > 0.6
     ink = restyle(templates[0], np.random.default_rng(0))
     assert len(ink.strokes) == len(templates[0])
+
+
+def test_export_adds_features_output(tiny):
+    """Issue 10: the penultimate layer is a second output, checked against Keras, and
+    the final layer applied to it gives the probabilities back."""
+    import onnx
+
+    from export.features import find_head
+
+    proto = onnx.load(str(tiny["onnx"]))
+    assert [o.name for o in proto.graph.output] == [OUTPUT_NAME, REJECT_NAME, "features"]
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert meta["features_output"] == "features" and meta["feature_size"] == "128"
+    assert len(meta["model_id"]) == 16
+    assert tiny["card"]["verification"]["features_max_rel_diff"] < 1e-4
+    head = find_head(proto)
+    assert head.weight.shape == (128, 11)

@@ -49,7 +49,7 @@ def default_model(classes: int = 11, dense: int = 128, name: str = "hwr_default"
     x = layers.Flatten()(x)
     x = layers.Dense(dense, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
-    # Named: export adds it as the model's "features" output (the user's profile).
+    # Named: export adds it as the model's "features" output (hwr_qt.adapt's space).
     x = layers.ReLU(name="features")(x)
     x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(classes, activation="softmax", name="probabilities")(x)

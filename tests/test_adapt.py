@@ -1,0 +1,154 @@
+"""Adaptation to the user's examples (hwr_qt.adapt), with a fake feature classifier and
+with the bundled model on real pen digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwr_qt.adapt import NOT_A_CHARACTER, AdaptedClassifier, Adapter, AdaptError, adapted
+from hwr_qt.classifier import ModeClassifier, ModelInfo, Scores
+from hwr_qt.ink import Ink
+from hwr_qt.profile import Profile
+
+LABELS = tuple("0123456789")
+INK = Ink.from_json({"strokes": [[[0, 0], [0, 10]]]})
+
+
+class Fake:
+    """Image i (the value of pixel [0, 0]) -> fixed probabilities, reject and features."""
+
+    def __init__(self, probs, reject, feats) -> None:
+        self.p, self.r, self.f = (np.asarray(a, np.float32) for a in (probs, reject, feats))
+        self.info = ModelInfo(labels=LABELS, model_id="fake", features_output="features",
+                              feature_size=self.f.shape[1], reject_threshold=0.5)
+
+    def classify(self, images: np.ndarray) -> Scores:
+        i = np.asarray(images)[:, 0, 0].astype(int)
+        return Scores(self.p[i], self.r[i], self.f[i])
+
+
+def image(i: int) -> np.ndarray:
+    x = np.zeros((28, 28), np.float32)
+    x[0, 0] = i
+    return x
+
+
+def onehot_probs(label: int, p: float) -> np.ndarray:
+    row = np.full(10, (1 - p) / 9, np.float32)
+    row[label] = p
+    return row
+
+
+@pytest.fixture
+def fake() -> Fake:
+    rng = np.random.default_rng(0)
+    centre = rng.random(16)
+    # 0: the user's 7 read as 1 (70 %); 1: a near-duplicate of it; 2: a far-away shape
+    # read as 1; 3: a confident 1 right beside the examples; 4: rejected ink.
+    feats = [centre, centre + 0.02 * rng.random(16), rng.random(16) * 3, centre, centre]
+    probs = [onehot_probs(1, 0.7), onehot_probs(1, 0.7), onehot_probs(1, 0.7),
+             onehot_probs(1, 0.99999), onehot_probs(4, 0.9)]
+    return Fake(probs, [0.01, 0.01, 0.01, 0.01, 0.9], feats)
+
+
+def test_empty_profile_is_the_identity(fake):
+    a = AdaptedClassifier(fake, Profile())
+    x = np.stack([image(i) for i in range(5)])
+    s0, s1 = fake.classify(x), a.classify(x)
+    assert np.array_equal(s0.probabilities, s1.probabilities)
+    assert np.array_equal(s0.reject, s1.reject)
+    assert not s1.from_profile.any()
+
+
+def test_learning_fixes_a_repeated_misread_on_a_near_duplicate(fake):
+    a = AdaptedClassifier(fake, Profile())
+    assert a.classify(image(1)[None]).probabilities[0].argmax() == 1
+    a.learn(image(0), INK, "7")
+    s = a.classify(np.stack([image(1), image(2)]))
+    assert s.probabilities[0].argmax() == 7 and s.from_profile[0]  # near: fixed
+    assert s.probabilities[1].argmax() == 1 and not s.from_profile[1]  # far: unchanged
+    assert np.allclose(s.probabilities.sum(1), 1, atol=1e-5)
+
+
+def test_the_network_keeps_the_last_word_where_it_is_sure(fake):
+    """Twenty wrong corrections next to a confident reading do not overturn it."""
+    a = AdaptedClassifier(fake, Profile())
+    for _ in range(20):
+        a.learn(image(0), INK, "7")
+    s = a.classify(image(3)[None])
+    assert s.probabilities[0].argmax() == 1 and not s.from_profile[0]
+    assert s.probabilities[0, 7] > fake.p[3, 7]  # nudged, but bounded
+
+
+def test_not_a_character_correction_raises_the_reject_score(fake):
+    a = AdaptedClassifier(fake, Profile())
+    before = float(a.classify(image(1)[None]).reject[0])
+    a.learn(image(0), INK, NOT_A_CHARACTER)
+    s = a.classify(image(1)[None])
+    assert s.reject[0] >= 0.5 > before and s.from_profile[0]
+
+
+def test_a_character_correction_lifts_a_rejection(fake):
+    a = AdaptedClassifier(fake, Profile())
+    a.learn(image(4), INK, "4")
+    s = a.classify(image(4)[None])
+    assert s.reject[0] < 0.5 and s.from_profile[0]
+
+
+def test_disabled_and_bad_labels(fake):
+    profile = Profile()
+    a = AdaptedClassifier(fake, profile)
+    a.learn(image(0), INK, "7")
+    a.enabled = False
+    assert np.array_equal(a.classify(image(1)[None]).probabilities, fake.p[[1]])
+    with pytest.raises(AdaptError, match="'x' is not one of the model's labels"):
+        a.learn(image(0), INK, "x")
+    assert len(profile) == 1
+
+
+def test_profile_changes_are_followed(fake):
+    profile = Profile()
+    a = AdaptedClassifier(fake, profile)
+    a.learn(image(0), INK, "7")
+    assert a.classify(image(1)[None]).probabilities[0].argmax() == 7
+    profile.clear()
+    assert a.classify(image(1)[None]).probabilities[0].argmax() == 1
+
+
+def test_adapted_under_a_mode_wraps_the_model(fake):
+    profile = Profile()
+    c = adapted(ModeClassifier(fake, "digits"), profile)
+    assert isinstance(c, ModeClassifier) and isinstance(c.inner, AdaptedClassifier)
+
+
+def test_adapter_matches_hand_computation():
+    ad = Adapter(LABELS)
+    ad.fit(np.array([[1.0, 0.0]]), ["3"])
+    p = np.full((1, 10), 0.1, np.float32)
+    q, _, changed = ad.adjust(p, None, np.array([[1.0, 0.0]]))
+    boost = ad.params.max_boost * (1 - np.exp(-1 / ad.params.saturation))
+    assert q[0, 3] == pytest.approx(np.exp(boost) / (np.exp(boost) + 9), rel=1e-5)
+    assert changed[0]
+
+
+def test_real_pen_writer_is_helped_and_others_are_not_broken(pen_data, recognizer):
+    """The bundled model on validation writers: a writer's own corrections read their
+    near-duplicates their way; another writer's profile changes nobody else's reading
+    much."""
+    from training.data import render_all
+
+    samples = [s for s in pen_data.select(split="val", sources=["pendigits"])][:600]
+    x = render_all([s.ink for s in samples])
+    y = np.array([int(s.label) for s in samples])
+    w = np.array([s.writer for s in samples])
+    profile = Profile()
+    a = AdaptedClassifier(recognizer, profile)
+    first = np.flatnonzero(w == w[0])[:40]
+    for i in first:  # the writer teaches 40 of their own characters, all correct
+        a.learn(x[i], samples[i].ink, samples[i].label)
+    base = recognizer.classify(x).probabilities.argmax(1)
+    mine = a.classify(x).probabilities.argmax(1)
+    assert (mine[first] == y[first]).all()
+    other = w != w[0]
+    assert abs((mine[other] == y[other]).mean() - (base[other] == y[other]).mean()) < 0.005
