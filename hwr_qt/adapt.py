@@ -23,7 +23,7 @@ Numpy only; reading with a 1,000-example profile is one [N,D] x [D,M] product.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -79,6 +79,9 @@ class Adapter:
 
     def __len__(self) -> int:
         return len(self._onehot)
+
+    def knows(self, label: str) -> bool:
+        return label in self._index
 
     def class_index(self, label: str) -> int:
         try:
@@ -164,6 +167,11 @@ class AdaptedClassifier:
     def _sync(self) -> None:
         if self._revision != self.profile.revision:
             feats, labels = self.profile.features_for(self.info.model_id)
+            # Only labels this model has (an example re-embedded from another model's
+            # label set must not stop the reading).
+            known = [i for i, lab in enumerate(labels) if self.adapter.knows(lab)]
+            if len(known) < len(labels):
+                feats, labels = feats[known], [labels[i] for i in known]
             self.adapter.fit(feats, labels)
             self._revision = self.profile.revision
 
@@ -202,13 +210,21 @@ class AdaptedClassifier:
         self.profile.add_example(strokes, label, self.features(image), self.info.model_id,
                                  image=image)
 
-    def reembed_profile(self) -> str | None:
+    def reembed_profile(self, keep_models: Collection[str] = ()) -> str | None:
         """Bring examples made with another model to this one (re-rendered from their
-        ink, or their kept image). A one-line message when some remain set aside."""
+        ink, or their kept image). Examples of ``keep_models`` (models still in use, e.g.
+        another reading mode's) and examples whose label this model lacks stay as they
+        are. A one-line message when some could not be re-read."""
         from hwr_qt.raster import render_ink  # Qt: only when there is something to do
 
         model_id = self.info.model_id
-        if not self.profile.set_aside(model_id):
+        keep = set(keep_models) - {model_id}
+
+        def wanted(e: Example) -> bool:
+            return e.model_id not in keep and self.adapter.knows(e.label)
+
+        if not any(wanted(e) for e in self.profile.examples
+                   if e.model_id != model_id or e.features is None):
             return None
         if not self.can_learn:
             return (f"{self.profile.set_aside(model_id)} handwriting examples set aside: "
@@ -219,7 +235,7 @@ class AdaptedClassifier:
                 return self.features(e.image.astype(np.float32) / 255)
             return self.features(render_ink(e.ink))
 
-        done, failed = self.profile.reembed(model_id, embed)
+        done, failed = self.profile.reembed(model_id, embed, wanted)
         if failed:
             return (f"{failed} handwriting examples made with another model could not be "
                     f"re-read and are set aside ({done} re-read)")

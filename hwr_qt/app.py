@@ -54,6 +54,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="an ink (.json/.ink) or image file to open")
     p.add_argument("--model", type=Path, help="ONNX model (default: the bundled one)")
     p.add_argument("--settings", help="settings file (default: the user's hwr-qt.ini)")
+    p.add_argument("--profile", type=Path, metavar="PATH",
+                   help="handwriting profile: the characters you corrected (default: "
+                   "profile.json.gz in the user's hwr-qt data folder)")
     p.add_argument("--smoke-test", action="store_true",
                    help="open the window, recognise a built-in sample, print it and exit")
     p.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)
@@ -95,11 +98,13 @@ def run_gui(argv: list[str]) -> int:
         except ModelError as e:
             print(f"smoke test: FAILED, {e}", file=sys.stderr)
             return 2
-    settings_path = args.settings
-    if args.smoke_test and not settings_path:
-        # A smoke test must neither read nor change the user's settings.
-        settings_path = str(Path(tempfile.mkdtemp(prefix="hwr-qt-")) / "smoke.ini")
-    window = MainWindow(Settings(settings_path), model_path)
+    settings_path, profile_path = args.settings, args.profile
+    if args.smoke_test:
+        # A smoke test must neither read nor change the user's settings or handwriting.
+        scratch = Path(tempfile.mkdtemp(prefix="hwr-qt-"))
+        settings_path = settings_path or str(scratch / "smoke.ini")
+        profile_path = profile_path or scratch / "profile.json.gz"
+    window = MainWindow(Settings(settings_path), model_path, profile_path)
     install_excepthook(window)
     window.show()
     if args.file is not None:

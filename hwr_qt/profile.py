@@ -179,13 +179,16 @@ class Profile:
         and not re-embedded)."""
         return sum(1 for e in self.examples if e.model_id != model_id or e.features is None)
 
-    def reembed(self, model_id: str,
-                embed: Callable[[Example], np.ndarray]) -> tuple[int, int]:
+    def reembed(self, model_id: str, embed: Callable[[Example], np.ndarray],
+                which: Callable[[Example], bool] | None = None) -> tuple[int, int]:
         """Re-embed the examples of other models from their ink (or image) with ``embed``
-        (the new model's features). (re-embedded, failed); failed ones stay set aside."""
+        (the new model's features), only those ``which`` accepts when given.
+        (re-embedded, failed); failed ones stay set aside."""
         done = failed = 0
         for i, e in enumerate(self.examples):
             if e.model_id == model_id and e.features is not None:
+                continue
+            if which is not None and not which(e):
                 continue
             try:
                 f = np.asarray(embed(e), np.float32).reshape(-1)

@@ -82,3 +82,13 @@ def _no_unsaved_prompt(request, monkeypatch):
 
     monkeypatch.setattr(MainWindow, "ask_unsaved",
                         lambda self: QMessageBox.StandardButton.Discard)
+
+
+@pytest.fixture(autouse=True)
+def _own_profile(tmp_path_factory, monkeypatch):
+    """The GUI reads the user's handwriting profile from their data folder: tests get a
+    fresh one of their own, never the real user's."""
+    from hwr_qt import profile
+
+    folder = tmp_path_factory.mktemp("profile")
+    monkeypatch.setattr(profile, "default_profile_path", lambda: folder / profile.FILE_NAME)

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from hwr_qt import __version__
+from hwr_qt.adapt import NOT_A_CHARACTER, AdaptError
 from hwr_qt.classifier import MODES, Classifier
 from hwr_qt.imagefile import ImageFileError, image_ink, read_image
 from hwr_qt.ink import Ink, InkError, LoadCancelled, load_ink, paused_gc, save_ink
@@ -53,11 +54,14 @@ from hwr_qt.pipeline import (
     read_number,
 )
 from hwr_qt.preprocess import EmptyInputError
+from hwr_qt.profile import ProfileError
 from hwr_qt.recognizer import ModelError, ModelOutputError, Recognizer
 from hwr_qt.ui.background import LatestOnly
 from hwr_qt.ui.canvas import InkCanvas, fit_to_canvas, render_image
+from hwr_qt.ui.correct import CorrectDialog
 from hwr_qt.ui.export import export_png, export_svg
 from hwr_qt.ui.icons import icon, text_icon
+from hwr_qt.ui.learning import Learning
 from hwr_qt.ui.preview import ModelInputPreview
 from hwr_qt.ui.settings import LIMITS, Settings
 from hwr_qt.ui.topk import AnswerView, TopKBars
@@ -79,13 +83,20 @@ EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
 TINY_PX = 6.0  # a drawing smaller than this on screen is a tap, not a character
 MODE_SHORTCUTS = {"digits": "Ctrl+1", "letters": "Ctrl+2", "all": "Ctrl+3"}
 MODE_BUTTONS = {"digits": "0–9", "letters": "Aa", "all": "A1"}  # toolbar texts
+PROFILE_FILTER = "Handwriting profiles (*.json.gz);;All files (*)"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Settings, model_path: Path | None = None) -> None:
+    def __init__(self, settings: Settings, model_path: Path | None = None,
+                 profile_path: Path | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.models = ModelSet()
+        # The user's handwriting profile (default: their app data folder). A damaged one
+        # is set aside by the store: a message, never an exception.
+        self.learning = Learning(profile_path, settings.learn)
+        self._selected = 0  # the character whose top-k is shown
+        self.profile_message: str | None = None  # the last problem with the profile
         self.mode = settings.mode
         self.recognizer: Recognizer | None = None  # the model of the current mode
         self.classifier: Classifier | None = None  # the recognizer read in the mode
@@ -119,6 +130,8 @@ class MainWindow(QMainWindow):
         self.canvas.strokeMoved.connect(self._on_stroke_moved)
         self.canvas.inkChanged.connect(self._on_ink_changed)
         self.answer.charSelected.connect(self.select_char)
+        self.answer.correctRequested.connect(self.correct_char)
+        self.correct_dialog: CorrectDialog | None = None
 
         geometry = settings.geometry
         if geometry is None or not self.restoreGeometry(geometry):
@@ -126,6 +139,9 @@ class MainWindow(QMainWindow):
         self._apply_mode_wording()
         if model_path is not None:
             self.load_model(model_path, keep_mode=True)
+        if self.learning.message:
+            # Said once, after the model's own message (which it would otherwise hide).
+            self._profile_problem(self.learning.message)
         self._update_actions()
         self._update_title()
 
@@ -233,6 +249,18 @@ class MainWindow(QMainWindow):
         self.live_action = self._action(self.tr("&Live Recognition"), self._toggle_live)
         self.live_action.setCheckable(True)
         self.live_action.setChecked(self.settings.live)
+        self.correct_action = self._action(self.tr("C&orrect Character…"),
+                                           lambda: self.correct_char(), ["F2"])
+        self.learn_action = self._action(self.tr("&Learn from My Corrections"),
+                                         self.set_learning)
+        self.learn_action.setCheckable(True)
+        self.learn_action.setChecked(self.learning.enabled)
+        self.forget_action = self._action(self.tr("&Forget My Handwriting…"),
+                                          self.forget_handwriting)
+        self.export_profile_action = self._action(self.tr("E&xport Profile…"),
+                                                  self.export_profile)
+        self.import_profile_action = self._action(self.tr("&Import Profile…"),
+                                                  self.import_profile)
         self.mode_group = QActionGroup(self)
         self.mode_group.setExclusive(True)
         self.mode_actions: dict[str, QAction] = {}
@@ -267,6 +295,12 @@ class MainWindow(QMainWindow):
         recog_menu = bar.addMenu(self.tr("&Recognition"))
         recog_menu.addAction(self.recognise_action)
         recog_menu.addAction(self.live_action)
+        recog_menu.addSeparator()
+        for a in (self.correct_action, self.learn_action, self.forget_action):
+            recog_menu.addAction(a)
+        recog_menu.addSeparator()
+        recog_menu.addAction(self.export_profile_action)
+        recog_menu.addAction(self.import_profile_action)
         mode_menu = bar.addMenu(self.tr("&Mode"))
         for a in self.mode_actions.values():
             mode_menu.addAction(a)
@@ -298,7 +332,8 @@ class MainWindow(QMainWindow):
         rows = [(self.tr("Draw"), self.tr("left mouse button or a pen"))]
         for a in (self.new_action, self.open_action, self.save_action, self.save_as_action,
                   self.export_action, self.undo_action, self.redo_action, self.copy_action,
-                  self.clear_action, self.recognise_action, *self.mode_actions.values(),
+                  self.clear_action, self.recognise_action, self.correct_action,
+                  *self.mode_actions.values(),
                   self.shortcuts_action, self.quit_action):
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
                              for k in a.shortcuts())
@@ -336,7 +371,8 @@ class MainWindow(QMainWindow):
                     mode = recognizer.info.modes[0]
                 else:
                     recognizer = other
-            self.recognizer, self.classifier = recognizer, served(recognizer, mode)
+            self.recognizer, self.classifier = recognizer, self._adapted(
+                served(recognizer, mode), mode)
         except ModelError as e:
             self.recognizer = self.classifier = None
             self.answer.show_hint(self.tr("No model loaded: recognition is off"))
@@ -367,7 +403,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             recognizer = self.models.recognizer(mode)
-            classifier = served(recognizer, mode)
+            classifier = self._adapted(served(recognizer, mode), mode)
         except ModelError as e:
             self.mode_actions[self.mode].setChecked(True)
             self.statusBar().showMessage(str(e), 8000)
@@ -379,6 +415,24 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.recognise()
         return True
+
+    def _adapted(self, classifier: Classifier, mode: str) -> Classifier:
+        """The mode's classifier read through the user's profile."""
+        def others() -> set[str]:
+            ids = set()
+            for m in MODES:
+                if m != mode and (r := self._model_for(m)) is not None:
+                    ids.add(r.info.model_id)
+            return ids
+
+        adapted, message = self.learning.wrap(classifier, others)
+        if message:
+            self._profile_problem(message)
+        return adapted
+
+    def _profile_problem(self, message: str) -> None:
+        self.profile_message = message[0].upper() + message[1:]
+        self.statusBar().showMessage(self.profile_message, 20000)
 
     def _set_mode_state(self, mode: str) -> None:
         self.mode = mode
@@ -536,6 +590,7 @@ class MainWindow(QMainWindow):
             return
         reading = self.last_number.chars[index].reading
         self.last_reading = reading
+        self._selected = index
         self.bars.set_predictions(reading.top_k, reading.reject, reading.rejected)
         self.preview.set_input(reading.model_input)
         self.preview.show()
@@ -588,7 +643,153 @@ class MainWindow(QMainWindow):
         self.save_as_action.setEnabled(has_ink)
         self.export_action.setEnabled(has_ink)
         self.copy_action.setEnabled(self.last_number is not None)
+        self.correct_action.setEnabled(self.last_number is not None)
         self.recognise_button.setEnabled(self.classifier is not None)
+
+    # --- learning the user's handwriting -------------------------------------------
+    def correct_char(self, index: int | None = None) -> None:
+        """Ask what a character of the answer really is ("That's a …"); the selected one
+        unless ``index``."""
+        number = self.last_number
+        if number is None or self.classifier is None:
+            self.statusBar().showMessage(self.tr("Nothing to correct: draw or open "
+                                                 "something first"), 5000)
+            return
+        if not self.learning.can_learn:
+            self.statusBar().showMessage(self.tr("This model cannot learn from corrections "
+                                                 "(it has no features output)"), 8000)
+            return
+        index = self._selected if index is None else index
+        if not 0 <= index < len(number.chars):
+            return
+        if index != self._selected:
+            self.select_char(index)
+        if self.correct_dialog is not None:
+            self.correct_dialog.close()
+        dialog = CorrectDialog(number.chars[index].reading, self.classifier.info.labels,
+                               self.mode, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._corrected(number, index, dialog.chosen))
+        dialog.finished.connect(lambda _r: self._forget_dialog(dialog))
+        # Beside the answer, where the eye already is.
+        anchor = self.answer.mapToGlobal(self.answer.rect().bottomLeft())
+        dialog.adjustSize()
+        dialog.move(anchor.x() - dialog.width() // 3, anchor.y() + 4)
+        self.correct_dialog = dialog
+        dialog.open()
+
+    def _forget_dialog(self, dialog: CorrectDialog) -> None:
+        if self.correct_dialog is dialog:
+            self.correct_dialog = None
+
+    def _corrected(self, number: NumberReading, index: int, label: str | None) -> None:
+        """Store the correction (and save the profile), then read again."""
+        if label is None:
+            return
+        char = number.chars[index]
+        try:
+            self.learning.learn(char, label)
+        except (AdaptError, ProfileError) as e:
+            QMessageBox.warning(self, self.tr("Cannot learn it"), str(e))
+            return
+        what = noun(self.mode)
+        said = (self.tr("not a {0}").format(what) if label == NOT_A_CHARACTER
+                else self.tr("a {0}").format(label))
+        if not self.learning.enabled:
+            self.statusBar().showMessage(self.tr("Kept: that's {0}. Learning from your "
+                                                 "corrections is off (Recognition menu)")
+                                         .format(said), 8000)
+            return
+        self.recognise()
+        now = self.last_number
+        message = self.tr("Learned: that's {0}").format(said)
+        if now is not None and now is not number and len(now.chars) == len(number.chars):
+            got = now.chars[index].label
+            want = "?" if label == NOT_A_CHARACTER else label
+            if got != want:
+                message += self.tr(" (the model is still sure of “{0}”: show it a few more "
+                                   "like this)").format(got)
+            self.select_char(index)
+        self.statusBar().showMessage(message, 8000)
+
+    def set_learning(self, enabled: bool) -> None:
+        """Recognition → Learn from My Corrections: off reads with the model alone."""
+        self.settings.learn = enabled
+        self.learning.set_enabled(enabled)
+        self.statusBar().showMessage(
+            self.tr("Reading with your handwriting ({0} corrections)").format(len(self.learning))
+            if enabled else self.tr("Reading with the model alone"), 5000)
+        self.recognise()
+
+    def ask_forget(self) -> bool:
+        """Forget or Cancel, asked in a window-modal message box."""
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Forget my handwriting"),
+                          self.tr("Forget the {0} characters you corrected?").format(
+                              len(self.learning)), QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText(self.tr("They are deleted from this computer and the app "
+                                       "reads with the model alone. This cannot be undone "
+                                       "(unless you exported them)."))
+        forget = box.addButton(self.tr("Forget"), QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setObjectName("forget-prompt")
+        box.exec()
+        return box.clickedButton() is forget
+
+    def forget_handwriting(self) -> None:
+        if not len(self.learning):
+            self.statusBar().showMessage(self.tr("Nothing to forget: you have not corrected "
+                                                 "any characters"), 5000)
+            return
+        if not self.ask_forget():
+            return
+        error = self.learning.forget()
+        if error:
+            QMessageBox.warning(self, self.tr("Cannot forget"), error)
+        else:
+            self.statusBar().showMessage(self.tr("Forgot your handwriting"), 5000)
+        self.recognise()
+
+    def export_profile(self) -> None:
+        start = Path(self.settings.last_dir) / "handwriting-profile.json.gz"
+        name, _ = QFileDialog.getSaveFileName(self, self.tr("Export Profile"), str(start),
+                                              PROFILE_FILTER)
+        if name:
+            path = Path(name)
+            self.export_profile_file(path if path.name.endswith(".gz")
+                                     else path.with_name(path.name + ".json.gz"))
+
+    def export_profile_file(self, path: Path) -> bool:
+        try:
+            self.learning.export(path)
+        except ProfileError as e:
+            QMessageBox.warning(self, self.tr("Cannot export the profile"), str(e))
+            return False
+        self.settings.last_dir = str(path.parent)
+        self.statusBar().showMessage(self.tr("Exported {0} corrections to {1}").format(
+            len(self.learning), path.name), 5000)
+        return True
+
+    def import_profile(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, self.tr("Import Profile"),
+                                              self.settings.last_dir, PROFILE_FILTER)
+        if name:
+            self.import_profile_file(Path(name))
+
+    def import_profile_file(self, path: Path) -> bool:
+        """Add a profile file's corrections to the user's (re-read for this model)."""
+        try:
+            added = self.learning.import_(path)
+        except ProfileError as e:
+            QMessageBox.warning(self, self.tr("Cannot import the profile"),
+                                f"{path.name}: {e}")
+            return False
+        self.settings.last_dir = str(path.parent)
+        if self.recognizer is not None and self.classifier is not None:
+            self.classifier = self._adapted(served(self.recognizer, self.mode), self.mode)
+        self.statusBar().showMessage(self.tr("Imported {0} corrections from {1}").format(
+            added, path.name), 8000)
+        self.recognise()
+        return True
 
     # --- settings -----------------------------------------------------------------
     def set_top_k(self, k: int) -> None:

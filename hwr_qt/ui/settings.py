@@ -10,7 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from hwr_qt.classifier import MODES
 
-DEFAULTS = {"pen_width": 14, "top_k": 3, "live": True}
+DEFAULTS = {"pen_width": 14, "top_k": 3, "live": True, "learn": True}
 DEFAULT_MODE = "digits"
 LIMITS = {"pen_width": (4, 40), "top_k": (1, 10)}
 MAX_RECENT = 8
@@ -52,16 +52,28 @@ class Settings:
     def top_k(self, value: int) -> None:
         self._qs.setValue("top_k", int(value))
 
-    @property
-    def live(self) -> bool:
-        value = self._qs.value("live", DEFAULTS["live"])
+    def _bool(self, key: str) -> bool:
+        value = self._qs.value(key, DEFAULTS[key])
         if isinstance(value, bool):
             return value
         return str(value).strip().lower() not in {"false", "0", "no", "off"}
 
+    @property
+    def live(self) -> bool:
+        return self._bool("live")
+
     @live.setter
     def live(self, value: bool) -> None:
         self._qs.setValue("live", bool(value))
+
+    @property
+    def learn(self) -> bool:
+        """Recognition → Learn from My Corrections (on unless the user turned it off)."""
+        return self._bool("learn")
+
+    @learn.setter
+    def learn(self, value: bool) -> None:
+        self._qs.setValue("learn", bool(value))
 
     @property
     def mode(self) -> str:

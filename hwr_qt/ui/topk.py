@@ -6,6 +6,7 @@ Wording follows the reading mode ("Not a digit", "Not a letter", "Not a characte
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -113,18 +114,32 @@ class TopKBars(QWidget):
         return out
 
 
+class _ClickableLabel(QLabel):
+    clicked = Signal()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self.text():
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
 class AnswerView(QWidget):
     """The big answer with its confidence, or a hint when there is nothing to read.
 
     Several characters show as a row of buttons; clicking one emits ``charSelected`` so
-    the window can show that character's top-k.
+    the window can show that character's top-k, and ``correctRequested`` so it can ask
+    what the character really is (the single answer, clicked, asks that too). A line
+    under the answer says when it was read with the user's own examples.
     """
 
     charSelected = Signal(int)
+    correctRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.answer = QLabel()
+        self.answer = _ClickableLabel()
+        self.answer.clicked.connect(lambda: self.correctRequested.emit(0))
+        self.answer.setCursor(Qt.CursorShape.PointingHandCursor)
         self.answer.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._font = self.answer.font()
         self._font.setPointSizeF(self._font.pointSizeF() * 4)
@@ -142,11 +157,23 @@ class AnswerView(QWidget):
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
         self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.mine = QLabel()  # "Read with your handwriting"
+        self.mine.setObjectName("read-with-your-handwriting")
+        self.mine.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.mine.setWordWrap(True)
+        self.mine.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.mine.font()
+        font.setItalic(True)
+        self.mine.setFont(font)
+        self.mine.setToolTip(self.tr("Read differently than the model alone would, because "
+                                     "of characters you corrected (Recognition menu)"))
+        self.mine.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.answer)
         layout.addWidget(self.digits)
         layout.addWidget(self.detail)
+        layout.addWidget(self.mine)
         self.show_hint("")  # the canvas says "Draw a digit"; once is enough
 
     def _set_buttons(self, labels: list[str]) -> None:
@@ -166,12 +193,16 @@ class AnswerView(QWidget):
             b.setCheckable(True)
             b.setAutoRaise(True)
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # reachable with Tab, focus shown
-            b.setToolTip(self.tr("Show the top-k of this character"))
-            b.clicked.connect(lambda _=False, i=i: self.select(i))
+            b.setToolTip(self.tr("Its top-k, and correct it (F2)"))
+            b.clicked.connect(lambda _=False, i=i: self._clicked(i))
             self._digits_row.addWidget(b)
             self.char_buttons.append(b)
         self.digits.setVisible(bool(labels))
         self.answer.setVisible(not labels)
+
+    def _clicked(self, index: int) -> None:
+        self.select(index)
+        self.correctRequested.emit(index)
 
     def select(self, index: int) -> None:
         for i, b in enumerate(self.char_buttons):
@@ -182,18 +213,23 @@ class AnswerView(QWidget):
         self.set_stale(False)
         self._set_buttons([])
         self.answer.setText("")
+        self.answer.setToolTip("")
         self.detail.setText(text)
+        self.mine.hide()
 
     def set_stale(self, stale: bool, hint: str = "") -> None:
         """Grey the answer out and say why (live recognition off, the drawing changed)."""
         self.answer.setEnabled(not stale)
         self.digits.setEnabled(not stale)
+        self.mine.setEnabled(not stale)
         if stale:
             self.detail.setText(hint)
 
     def show_number(self, number: NumberReading) -> None:
         self.set_stale(False)
         chars = number.chars
+        self._show_mine(number)
+        self.answer.setToolTip(self.tr("Wrong? Click to correct it (F2)"))
         if len(chars) == 1:
             self._set_buttons([])
             reading = chars[0].reading
@@ -202,6 +238,9 @@ class AnswerView(QWidget):
                                 self.tr("{0:.1%} confident").format(reading.confidence))
             return
         self._set_buttons([c.label for c in chars])
+        for b, c in zip(self.char_buttons, chars, strict=True):
+            if c.reading.from_profile:
+                b.setToolTip(self.tr("Read with your handwriting; click to correct it (F2)"))
         self.answer.setText(number.text)
         if number.rejected:
             self.detail.setText(self.tr("{0} characters; \"?\" is not a {1}")
@@ -210,3 +249,16 @@ class AnswerView(QWidget):
             nouns = noun(self.mode) + "s"
             self.detail.setText(self.tr("{0} {2}, {1:.1%} confident (all {2} right)")
                                 .format(len(chars), number.confidence, nouns))
+
+    def _show_mine(self, number: NumberReading) -> None:
+        mine = sum(c.reading.from_profile for c in number.chars)
+        if not mine:
+            self.mine.hide()
+            return
+        if len(number.chars) == 1:
+            self.mine.setText(self.tr("✍ Read with your handwriting"))
+        else:
+            what = noun(self.mode) + ("s" if mine > 1 else "")
+            self.mine.setText(self.tr("✍ Read with your handwriting ({0} {1})")
+                              .format(mine, what))
+        self.mine.show()
