@@ -4,8 +4,9 @@
 
 Runs the real app on the X server it is given (Xvfb in CI/docs: the xcb platform, real
 fonts and styles, not the offscreen one), puts it in each state and grabs the window:
-empty, a digit, a number, rejected ink, top-k 10 and an opened photo, in the light and
-the dark palette. Digits are real pen samples of test writers when $HWR_PEN_DIR is set,
+empty, a digit, a number, rejected ink, top-k 10, an opened photo, the "That's a …"
+correction of a misread digit and the answer read with the user's handwriting after it,
+in the light and the dark palette (with a scratch handwriting profile, never the user's). Digits are real pen samples of test writers when $HWR_PEN_DIR is set,
 else the bundled samples.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -62,6 +64,13 @@ def scribble() -> Ink:
     return Ink((Stroke(tuple(pts)),))
 
 
+def flagged_one() -> Ink:
+    """A 7 written like a 1 with a long flag: the model reads 1 (~86 %), 7 second."""
+    pts = [(-40 + 50 * i / 10, -100 - 20 * i / 10) for i in range(11)]
+    pts += [(10 - 10 * i / 30, -120 + 240 * i / 30) for i in range(1, 31)]
+    return Ink((Stroke(tuple(Point(x, y) for x, y in pts)),))
+
+
 def make_photo(ink: Ink, path: Path) -> Path:
     """The number "photographed" as the photo benchmark does (benchmarks/photos.py)."""
     import numpy as np
@@ -90,19 +99,27 @@ def main() -> int:
     for scheme, palette in (("light", light), ("dark", dark_palette())):
         app.setPalette(palette)
         settings = Settings(str(args.out / f".screenshots-{scheme}.ini"))
-        window = MainWindow(settings, default_model_path())
+        scratch = Path(tempfile.mkdtemp(prefix="hwr-qt-shots-"))
+        window = MainWindow(settings, default_model_path(), scratch / "profile.json.gz")
         window.resize(900, 620)
         window.show()
 
-        def shot(name: str, w: MainWindow = window, s: str = scheme) -> None:
+        def shot(name: str, w: MainWindow = window, s: str = scheme,
+                 screen: bool = False) -> None:
             deadline = time.monotonic() + 10
             while w.reading_pending and time.monotonic() < deadline:  # a background read
                 app.processEvents()
                 time.sleep(0.01)
             for _ in range(5):
                 app.processEvents()
+                time.sleep(0.05)
             path = args.out / f"screenshot-{name}-{s}.png"
-            w.grab().save(str(path))
+            if screen:  # the window and the dialogs over it, as the screen shows them
+                g = w.frameGeometry()
+                app.primaryScreen().grabWindow(0, g.x(), g.y(), g.width(),
+                                               g.height()).save(str(path))
+            else:
+                w.grab().save(str(path))
             print(path)
 
         shot("empty")
@@ -120,6 +137,15 @@ def main() -> int:
                                          args.out / "photo-of-a-number.jpg")
         window.open_path(photo, ask=False)
         shot("photo")
+        window.canvas.clear()
+        window.canvas.set_ink(side_by_side([digits["2"], flagged_one(), digits["4"]]))
+        window.statusBar().clearMessage()
+        window.correct_char(1)
+        shot("correct", screen=True)
+        dialog = window.correct_dialog
+        assert dialog is not None
+        dialog.choose("7")
+        shot("learned")
         window._mark_saved(None)  # nothing to ask about on close
         window.close()
         (args.out / f".screenshots-{scheme}.ini").unlink(missing_ok=True)

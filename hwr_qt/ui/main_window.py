@@ -671,10 +671,14 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._corrected(number, index, dialog.chosen))
         dialog.finished.connect(lambda _r: self._forget_dialog(dialog))
-        # Beside the answer, where the eye already is.
-        anchor = self.answer.mapToGlobal(self.answer.rect().bottomLeft())
+        # Under the answer, where the eye already is, right edges lined up (it covers the
+        # bars, which it repeats, not the drawing), and on the screen.
+        anchor = self.answer.mapToGlobal(self.answer.rect().bottomRight())
         dialog.adjustSize()
-        dialog.move(anchor.x() - dialog.width() // 3, anchor.y() + 4)
+        x, y = anchor.x() - dialog.width(), anchor.y() + 4
+        screen = self.screen().availableGeometry()
+        dialog.move(max(screen.left(), min(x, screen.right() - dialog.width())),
+                    max(screen.top(), min(y, screen.bottom() - dialog.height())))
         self.correct_dialog = dialog
         dialog.open()
 
