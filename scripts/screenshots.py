@@ -6,8 +6,9 @@ Runs the real app on the X server it is given (Xvfb in CI/docs: the xcb platform
 fonts and styles, not the offscreen one), puts it in each state and grabs the window:
 empty, a digit, a number, rejected ink, top-k 10, an opened photo, the "That's a …"
 correction of a misread digit and the answer read with the user's handwriting after it,
-in the light and the dark palette (with a scratch handwriting profile, never the user's). Digits are real pen samples of test writers when $HWR_PEN_DIR is set,
-else the bundled samples.
+in the light and the dark palette (with a scratch handwriting profile, never the
+user's). Digits are real pen samples of test writers when $HWR_PEN_DIR is set, else the
+bundled samples.
 """
 
 from __future__ import annotations
