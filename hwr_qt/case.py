@@ -68,8 +68,13 @@ def decide_case(labels: Sequence[str], boxes: Sequence[Box],
 def _is_tall(h: float, x_height: float | None, cap: float | None,
              others: list[float]) -> bool | None:
     """Whether a letter reaching ``h`` above the baseline is a capital; None: no telling."""
+    # Heights are measured up from an estimated baseline: in real words a letter can end
+    # above it (a raised or tiny letter) and reach "negative" heights; those tell nothing.
     if h <= 0:
         return None
+    x_height = x_height if x_height and x_height > 0 else None
+    cap = cap if cap and cap > 0 else None
+    others = [o for o in others if o > 0]
     if x_height and cap and cap > x_height:
         return abs(math.log(h / cap)) < abs(math.log(h / x_height))
     if x_height:

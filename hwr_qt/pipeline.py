@@ -58,6 +58,11 @@ IMAGE_WIDE = 1.2
 # starts later for them; i, l, 1 (and I, j, !) are narrow, so reading a wide piece as one
 # of them costs too. Digits mode keeps the digit priors above unchanged.
 WIDE_LABELS = frozenset("mwMW")
+# Letters are often several strokes side by side (H, K, M, N) whose parts read as letters
+# too (l, t, c, n), so cutting a group costs more than in digits. Tuned on the letters
+# benchmark's validation writers (``python -m benchmarks.pen.letters --split val``):
+# 0.3-1.0 all help single letters, and words within noise.
+LETTER_SPLIT_COST = 0.6  # val writers: single letters read as several 6.0 -> 4.0 %
 WIDE_LETTER = 2.6  # width/height a hasty "m" reaches
 NARROW_LABELS = frozenset("ilj1I!|")
 NARROW = 0.9  # width/height beyond which an i, l or 1 is unlikely
@@ -250,6 +255,8 @@ def read_number(classifier: Classifier, ink: Ink, k: int = 3,
         for pieces, boxes, cost in options:
             rs = [next(readings) for _ in pieces]
             score = _score(rs, boxes, letters=letters) - cost
+            if letters:
+                score -= LETTER_SPLIT_COST * (len(pieces) - 1)
             if score > best_score:
                 best_score = score
                 best = [CharReading(p, b, r) for p, b, r in zip(pieces, boxes, rs, strict=True)]

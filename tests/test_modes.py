@@ -265,6 +265,11 @@ def test_decide_case_by_height_in_the_word():
     assert decide_case(["a", "P", "e"], [low, Box(0, 35, 50, 140), low], groups) == \
         ["a", "p", "e"]
     assert decide_case(["c"], [low], groups) == ["c"]  # a lone letter: as read
+    # Real words: letters ending above the estimated baseline reach "negative" heights;
+    # they tell nothing, and must not break the reading (math domain error before).
+    raised = Box(0, 0, 50, 30)
+    assert decide_case(["a", "c", "O"], [raised, raised, low], groups) == ["a", "c", "O"]
+    assert decide_case(["o", "C"], [Box(0, 120, 50, 130), low], groups) == ["o", "C"]
 
 
 def test_case_in_a_word_moves_the_chosen_label_to_the_top(chars):
