@@ -329,7 +329,8 @@ def read_image_ink(classifier: Classifier, ink: np.ndarray, k: int = 3,
             if len(o.pieces) > 1 and any(p.box[3] - p.box[1] < MIN_PIECE_HEIGHT * whole_h
                                          for p in o.pieces):
                 continue
-            margin = (SPLIT_MARGIN - IMAGE_SPLIT_MARGIN) * (len(rs) - 1)
+            margin = (SPLIT_MARGIN - IMAGE_SPLIT_MARGIN
+                      - (LETTER_SPLIT_COST if letters else 0.0)) * (len(rs) - 1)
             score = (_score(rs, boxes, IMAGE_WIDE, letters) + margin
                      - IMAGE_CROSSING_PENALTY * o.extra_crossings)
             if score > best_score:
