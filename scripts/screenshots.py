@@ -4,11 +4,11 @@
 
 Runs the real app on the X server it is given (Xvfb in CI/docs: the xcb platform, real
 fonts and styles, not the offscreen one), puts it in each state and grabs the window:
-empty, a digit, a number, rejected ink, top-k 10, an opened photo, the "That's a …"
-correction of a misread digit and the answer read with the user's handwriting after it,
-in the light and the dark palette (with a scratch handwriting profile, never the
-user's). Digits are real pen samples of test writers when $HWR_PEN_DIR is set, else the
-bundled samples.
+empty, a digit, a number, rejected ink, a word in Letters mode, top-k 10, an opened
+photo, the "That's a …" correction of a misread digit and the answer read with the
+user's handwriting after it, in the light and the dark palette (with a scratch
+handwriting profile, never the user's). Digits are real pen samples of test writers
+when $HWR_PEN_DIR is set, else the bundled samples.
 """
 
 from __future__ import annotations
@@ -46,6 +46,22 @@ def pen_digits() -> dict[str, Ink]:
         if s.writer == writer and s.label not in out:
             out[s.label] = s.ink
     return out
+
+
+def pen_word() -> Ink | None:
+    """A printed word of one test writer's own letters (None without pen data)."""
+    try:
+        import numpy as np
+
+        from benchmarks.pen.numbers import Digit
+        from benchmarks.pen.words import make_words
+        from training.pen import load_pen
+
+        data = load_pen(None, ("unipen_lower",))
+    except Exception:  # noqa: BLE001 - no pen data here: no word shot
+        return None
+    letters = [Digit(s.label, s.writer, s.ink) for s in data.select(split="test")]
+    return make_words(letters, 1, np.random.default_rng(7))[0].ink
 
 
 def side_by_side(inks: list[Ink]) -> Ink:
@@ -147,6 +163,11 @@ def main() -> int:
         assert dialog is not None
         dialog.choose("7")
         shot("learned")
+        word = pen_word()
+        if word is not None and window.set_mode("letters"):
+            window.canvas.set_ink(word)
+            shot("word")
+            window.set_mode("digits")
         window._mark_saved(None)  # nothing to ask about on close
         window.close()
         (args.out / f".screenshots-{scheme}.ini").unlink(missing_ok=True)
