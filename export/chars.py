@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from export.calibration import apply_temperature, expected_calibration_error, fit_temperature
+from export.features import keras_feature_model
 from export.onnx_export import (
     OPSET,
     SOURCES,
@@ -34,7 +35,14 @@ from export.onnx_export import (
 )
 from hwr_qt import __version__
 from hwr_qt.preprocess import PREPROCESSING_VERSION
-from training.chardata import CHAR_LABELS, NEGATIVE_KINDS, NOT_CHAR, SAME_SHAPE, pen_chars
+from training.chardata import (
+    CHAR_LABELS,
+    NEGATIVE_KINDS,
+    NOT_CHAR,
+    SAME_SHAPE,
+    fold_case,
+    pen_chars,
+)
 from training.data import render_all
 from training.negatives import negative_images
 from training.pen import DIGIT_FILES, LETTER_FILES, PenDataError, load_pen
@@ -47,11 +55,12 @@ MAX_FALSE_REJECT = 0.005  # of the validation writers' characters
 
 def convert(model):
     """Keras model -> onnx.ModelProto with outputs probabilities, reject, features."""
-    import keras
     import tensorflow as tf
     import tf2onnx
 
-    both = keras.Model(model.inputs, [model.output, model.get_layer(FEATURES).output])
+    both = keras_feature_model(model, FEATURES)
+    if both is None:
+        raise ExportError(f"the model has no layer named '{FEATURES}' to export as features")
     spec = (tf.TensorSpec((None, 28, 28, 1), tf.float32, name=INPUT),)
 
     @tf.function(input_signature=spec)
@@ -78,12 +87,6 @@ def run_onnx(raw: bytes, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
 
 
-def _fold(labels: np.ndarray) -> np.ndarray:
-    from training.chardata import fold_case
-
-    return fold_case(labels)
-
-
 def score(probs: np.ndarray, reject: np.ndarray, y: np.ndarray, threshold: float,
           mode: str) -> dict:
     """Top-1/top-3 exact and case-insensitive in a mode (letters: letter columns only)."""
@@ -92,12 +95,12 @@ def score(probs: np.ndarray, reject: np.ndarray, y: np.ndarray, threshold: float
     order = np.argsort(-p, axis=1)
     top1 = order[:, 0]
     top3 = order[:, :3]
-    fold1 = _fold(top1) == _fold(y)
+    fold1 = fold_case(top1) == fold_case(y)
     return {
         "n": int(len(y)),
         "top1": float(np.mean(top1 == y)),
         "top1_nocase": float(np.mean(fold1)),
-        "top3_nocase": float(np.mean((_fold(top3) == _fold(y)[:, None]).any(1))),
+        "top3_nocase": float(np.mean((fold_case(top3) == fold_case(y)[:, None]).any(1))),
         "rejected": float(np.mean(reject >= threshold)),
     }
 
@@ -172,13 +175,12 @@ def export_chars(model_dir: Path, out: Path, pen_dir: str | None) -> dict:
                 else:
                     pred = p.argmax(1)
                 figures[f"test_{kind}_ece"] = expected_calibration_error(p, y)
+                right = fold_case(pred) == fold_case(y)
                 for c in np.unique(y):
-                    sel = y == c
-                    per_class[CHAR_LABELS[c]] = float(np.mean(_fold(pred[sel]) == _fold(y[sel])))
-                for t, q in zip(y.tolist(), pred.tolist(), strict=True):
-                    if _fold(np.array([t]))[0] != _fold(np.array([q]))[0]:
-                        key = f"{CHAR_LABELS[t]}->{CHAR_LABELS[q]}"
-                        confusions[key] = confusions.get(key, 0) + 1
+                    per_class[CHAR_LABELS[c]] = float(np.mean(right[y == c]))
+                for t, q in zip(y[~right].tolist(), pred[~right].tolist(), strict=True):
+                    key = f"{CHAR_LABELS[t]}->{CHAR_LABELS[q]}"
+                    confusions[key] = confusions.get(key, 0) + 1
     meta = {
         "labels": json.dumps(list(CHAR_LABELS)),
         "modes": json.dumps(["letters", "all"]),
