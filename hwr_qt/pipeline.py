@@ -26,6 +26,7 @@ from hwr_qt.segment import (
     Box,
     group_strokes,
     ink_box,
+    meeting_runs,
     merge_candidates,
     split_candidates,
     stroke_partitions,
@@ -226,7 +227,8 @@ def read_number(classifier: Classifier, ink: Ink, k: int = 3,
     Each stroke group (``group_strokes``) is read whole and, when it may hold several
     digits, as pieces (``split_candidates``, ``stroke_partitions``); the best option of a
     group scores highest by ``_score``. Neighbouring groups that may be one character
-    (``merge_candidates``) are read as one too, and become one where that reading beats
+    (``merge_candidates``; in letters also ``meeting_runs``, neighbours whose strokes
+    meet) are read as one too, and become one where that reading beats
     the run's separate readings by the same score: merging is splitting's mirror image.
     Every piece of every option goes through one inference call. In letters and
     everything mode dots and bars join the letter they belong to, the width priors
@@ -239,7 +241,10 @@ def read_number(classifier: Classifier, ink: Ink, k: int = 3,
     # At most MAX_PIECES pieces to read per drawing: many strokes crowded together (like
     # hatching) would otherwise multiply the merges and partings to read.
     budget = MAX_PIECES - sum(len(pieces) for options in per_group for pieces, _, _ in options)
-    merges = merge_candidates(groups)[:max(budget, 0)]
+    merges = merge_candidates(groups)
+    if letters:  # letters whose strokes meet may be one letter too (an H's stems and bar)
+        merges += [run for run in meeting_runs(groups) if run not in merges]
+    merges = merges[:max(budget, 0)]
     _add_partings(groups, per_group, budget - len(merges))
     order = {id(s): i for i, s in enumerate(ink.strokes)}
     merged = [Ink(tuple(sorted((s for g in groups[i:j] for s in g.strokes),

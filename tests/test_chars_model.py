@@ -88,3 +88,16 @@ def test_digits_stay_digits_in_everything_mode(capfd, tmp_path):
     ink = save(tmp_path / "n.json", number("47"))
     assert cli.main(["recognize", "--mode", "all", "--json", str(ink)]) == 0
     assert json.loads(capfd.readouterr().out)["text"] == "47"
+
+
+def test_an_h_on_a_sparse_tablet_reads_as_one_letter():
+    # Stems of two points each (a tablet sampling every 100 ms): the bar crosses them
+    # between their points, so only ``segment.meeting_runs`` sees that they meet.
+    from hwr_qt.ink import Point, Stroke
+    from hwr_qt.pipeline import read_number
+
+    def poly(*pts: tuple[float, float]) -> Stroke:
+        return Stroke(tuple(Point(x, y) for x, y in pts))
+
+    h = Ink((poly((0, 0), (2, 100)), poly((62, 0), (60, 100)), poly((-6, 52), (68, 48))))
+    assert read_number(ModelSet().classifier("letters"), h).text == "H"

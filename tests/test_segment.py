@@ -11,9 +11,11 @@ from hwr_qt.segment import (
     crossings,
     cut_strokes,
     group_strokes,
+    meeting_runs,
     merge_candidates,
     split_candidates,
     stroke_partitions,
+    strokes_meet,
 )
 
 
@@ -204,3 +206,36 @@ def test_crowded_strokes_keep_the_pieces_to_read_bounded(recognizer, monkeypatch
                             lambda i, out=rendered: out.append(i) or real(i))
         read_number(recognizer, ink)
         assert len(group_strokes(ink)) < len(rendered) <= pipeline.MAX_PIECES
+
+
+def _poly(*pts: tuple[float, float]) -> Stroke:
+    return Stroke(tuple(Point(x, y) for x, y in pts))
+
+
+def test_strokes_meet_on_sparse_strokes_by_crossing_or_touching():
+    stem = _poly((0, 0), (0, 100))  # two points, as a sparse digitiser records a line
+    assert strokes_meet(stem, _poly((-5, 50), (40, 50)), 6)  # crosses between its points
+    assert strokes_meet(stem, _poly((3, 50), (40, 50)), 6)  # ends on it, far from points
+    assert strokes_meet(stem, _poly((4, 102), (40, 140)), 6)  # corner to corner (an N)
+    assert not strokes_meet(stem, _poly((10, 50), (40, 50)), 6)
+    assert not strokes_meet(stem, _poly((20, 0), (20, 100)), 6)
+
+
+def test_long_strokes_meet_at_bounded_cost():
+    n = 50_000
+    wave = Stroke(tuple(Point(i / 100, 50 + (i % 7)) for i in range(n)))
+    other = Stroke(tuple(Point(250 + (i % 3), i / 500) for i in range(n)))
+    assert strokes_meet(wave, other, 1.0)
+
+
+def test_h_with_a_bar_across_both_stems_is_a_meeting_run():
+    h = Ink((_poly((0, 0), (0, 100)), _poly((60, 0), (60, 100)), _poly((-5, 50), (65, 50))))
+    groups = group_strokes(h, letters=True)
+    assert len(groups) == 2  # the bar joins one stem (it is a mark) ...
+    assert meeting_runs(groups) == [(0, 2)]  # ... and meets the other: maybe one letter
+
+
+def test_letters_apart_are_no_meeting_run():
+    groups = group_strokes(Ink((_poly((0, 0), (0, 100)), _poly((30, 0), (30, 100)),
+                                _poly((60, 0), (60, 100)))), letters=True)
+    assert len(groups) == 3 and meeting_runs(groups) == []
