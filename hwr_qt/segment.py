@@ -232,9 +232,8 @@ def _touching_pairs(ink: Ink, reach: float) -> set[tuple[int, int]]:
             # whose ends merely come close (a "1" beside a "7") do not count.
             b_ends = b[[0, -1]]
             for e in a[[0, -1]]:
-                d = np.hypot(b[:, 0] - e[0], b[:, 1] - e[1])
-                k = int(np.argmin(d))
-                if d[k] <= reach and np.hypot(*(b_ends - b[k]).T).min() > reach:
+                d, q = _nearest(e, b)
+                if d <= reach and np.hypot(*(b_ends - q).T).min() > reach:
                     pairs.update({(i, j), (j, i)})
                     break
     return pairs
@@ -258,14 +257,17 @@ def _cross(a: np.ndarray, b: np.ndarray) -> bool:
     return bool((b_straddles_a & a_straddles_b).any())
 
 
-def _distance(p: np.ndarray, line: np.ndarray) -> float:
-    """Distance from point ``p`` to the polyline ``line`` (its segments, not only its
-    points: a sparse digitiser's long straight stroke has few)."""
+def _nearest(p: np.ndarray, line: np.ndarray) -> tuple[float, np.ndarray]:
+    """Distance from point ``p`` to the polyline ``line``, and the nearest point on it:
+    on its segments, not only its points (a sparse digitiser's straight stroke has few)."""
     if len(line) == 1:
-        return float(np.hypot(*(line[0] - p)))
+        return float(np.hypot(*(line[0] - p))), line[0]
     a, d = line[:-1], np.diff(line, axis=0)
     t = np.clip(((p - a) * d).sum(axis=1) / np.maximum((d * d).sum(axis=1), 1e-12), 0, 1)
-    return float(np.hypot(*(a + t[:, None] * d - p).T).min())
+    q = a + t[:, None] * d
+    dist = np.hypot(*(q - p).T)
+    k = int(np.argmin(dist))
+    return float(dist[k]), q[k]
 
 
 def _thinned(points: np.ndarray) -> np.ndarray:
@@ -280,7 +282,7 @@ def strokes_meet(a: Stroke, b: Stroke, reach: float) -> bool:
     if (pa.min(axis=0) - reach > pb.max(axis=0)).any() or (
             pb.min(axis=0) - reach > pa.max(axis=0)).any():
         return False
-    if any(_distance(e, other) <= reach
+    if any(_nearest(e, other)[0] <= reach
            for e, other in ((pa[0], pb), (pa[-1], pb), (pb[0], pa), (pb[-1], pa))):
         return True
     return len(pa) > 1 and len(pb) > 1 and _cross(_thinned(pa), _thinned(pb))

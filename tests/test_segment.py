@@ -229,7 +229,7 @@ def test_long_strokes_meet_at_bounded_cost():
 
 
 def test_h_with_a_bar_across_both_stems_is_a_meeting_run():
-    h = Ink((_poly((0, 0), (0, 100)), _poly((60, 0), (60, 100)), _poly((-5, 50), (65, 50))))
+    h = Ink((_poly((0, 0), (0, 100)), _poly((60, 0), (60, 100)), _poly((-12, 50), (72, 50))))
     groups = group_strokes(h, letters=True)
     assert len(groups) == 2  # the bar joins one stem (it is a mark) ...
     assert meeting_runs(groups) == [(0, 2)]  # ... and meets the other: maybe one letter
@@ -239,3 +239,10 @@ def test_letters_apart_are_no_meeting_run():
     groups = group_strokes(Ink((_poly((0, 0), (0, 100)), _poly((30, 0), (30, 100)),
                                 _poly((60, 0), (60, 100)))), letters=True)
     assert len(groups) == 3 and meeting_runs(groups) == []
+
+
+def test_a_bar_ending_on_a_sparse_stem_joins_it():
+    # A 4's crossbar ends on its stem between the stem's only two points (a tablet that
+    # samples every 100 ms): it still meets the stem's middle, so they are one digit.
+    four = Ink((_poly((40, 0), (0, 65), (47, 65)), _poly((52, 0), (52, 100))))
+    assert len(group_strokes(four)) == 1
