@@ -1,4 +1,4 @@
-"""Export the character model: ``python -m export.chars [--model-dir runs/chars1]``.
+"""Export the character model: ``python -m export.chars [--model-dir runs/chars1 ...]``.
 
 The Keras model's 63 classes (62 characters of ``training.chardata.CHAR_LABELS`` + "not a
 character") become three ONNX outputs: ``probabilities`` [N,62] (renormalised over the
@@ -53,19 +53,23 @@ DEFAULT_OUT = Path("resources/models/chars.onnx")
 MAX_FALSE_REJECT = 0.005  # of the validation writers' characters
 
 
-def convert(model):
-    """Keras model -> onnx.ModelProto with outputs probabilities, reject, features."""
+def convert(models: list):
+    """Keras models -> (their [probabilities, features] models, onnx.ModelProto with outputs
+    probabilities, reject, features). Several models are one ensemble: their softmax
+    outputs averaged, their features side by side."""
     import tensorflow as tf
     import tf2onnx
 
-    both = keras_feature_model(model, FEATURES)
-    if both is None:
-        raise ExportError(f"the model has no layer named '{FEATURES}' to export as features")
+    members = [keras_feature_model(m, FEATURES) for m in models]
+    if any(b is None for b in members):
+        raise ExportError(f"a model has no layer named '{FEATURES}' to export as features")
     spec = (tf.TensorSpec((None, 28, 28, 1), tf.float32, name=INPUT),)
 
     @tf.function(input_signature=spec)
     def serve(image):
-        p, f = both(image, training=False)
+        outs = [b(image, training=False) for b in members]
+        p = tf.add_n([o[0] for o in outs]) / len(outs)
+        f = outs[0][1] if len(outs) == 1 else tf.concat([o[1] for o in outs], axis=1)
         chars = p[:, :NOT_CHAR]
         return {PROBS: chars / tf.reduce_sum(chars, axis=1, keepdims=True),
                 REJECT: p[:, NOT_CHAR:], FEATURES: f}
@@ -75,7 +79,14 @@ def convert(model):
     for out in list(proto.graph.output):
         width = out.type.tensor_type.shape.dim[1].dim_value
         _rename(proto, out.name, {NOT_CHAR: PROBS, 1: REJECT}.get(width, FEATURES))
-    return both, proto
+    return members, proto
+
+
+def keras_outputs(members: list, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ensemble's [probabilities (63 classes), features] computed by Keras."""
+    outs = [b.predict(x, batch_size=500, verbose=0) for b in members]
+    return (np.mean([o[0] for o in outs], axis=0),
+            np.concatenate([o[1] for o in outs], axis=1))
 
 
 def run_onnx(raw: bytes, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,23 +116,33 @@ def score(probs: np.ndarray, reject: np.ndarray, y: np.ndarray, threshold: float
     }
 
 
-def export_chars(model_dir: Path, out: Path, pen_dir: str | None) -> dict:
+def export_chars(model_dirs: list[Path], out: Path, pen_dir: str | None) -> dict:
+    """Export one trained model, or several (each from ``python -m training --arch chars
+    --seed N``) as one averaged ensemble."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import onnx
 
-    record_path, model_path = model_dir / "training.json", model_dir / "model.keras"
-    for p in (record_path, model_path):
-        if not p.is_file():
-            raise ExportError(f"{p} not found: train first (python -m training --arch chars)")
-    record_bytes = record_path.read_bytes()
-    record = json.loads(record_bytes)
-    if record.get("labels") != list(CHAR_LABELS):
-        raise ExportError(f"{model_dir} is not a character model (labels differ)")
-    if record.get("preprocessing_version") != PREPROCESSING_VERSION:
-        raise ExportError("model was trained with another preprocessing version: retrain")
-    model = keras.models.load_model(model_path)
-    both, proto = convert(model)
+    records: list[dict] = []
+    record_bytes = b""
+    models = []
+    for model_dir in model_dirs:
+        record_path, model_path = model_dir / "training.json", model_dir / "model.keras"
+        for p in (record_path, model_path):
+            if not p.is_file():
+                raise ExportError(f"{p} not found: train first (python -m training --arch chars)")
+        raw_record = record_path.read_bytes()
+        record = json.loads(raw_record)
+        if record.get("labels") != list(CHAR_LABELS):
+            raise ExportError(f"{model_dir} is not a character model (labels differ)")
+        if record.get("preprocessing_version") != PREPROCESSING_VERSION:
+            raise ExportError(f"{model_dir} was trained with another preprocessing version: "
+                              "retrain")
+        records.append(record)
+        record_bytes += raw_record
+        models.append(keras.models.load_model(model_path))
+    record = records[0]
+    members, proto = convert(models)
     raw = proto.SerializeToString()
 
     pen = load_pen(pen_dir)
@@ -135,7 +156,7 @@ def export_chars(model_dir: Path, out: Path, pen_dir: str | None) -> dict:
     x_v = np.concatenate([sets["val"]["letters"][0], sets["val"]["digits"][0]])
     y_v = np.concatenate([sets["val"]["letters"][1], sets["val"]["digits"][1]])
     p_o, r_o, f_o = run_onnx(raw, x_v)
-    p_k, f_k = both.predict(x_v[:5000], batch_size=500, verbose=0)
+    p_k, f_k = keras_outputs(members, x_v[:5000])
     chars_k = p_k[:, :NOT_CHAR] / p_k[:, :NOT_CHAR].sum(1, keepdims=True)
     diff = max(float(np.abs(p_o[:5000] - chars_k).max()),
                float(np.abs(r_o[:5000, 0] - p_k[:, NOT_CHAR]).max()),
@@ -195,7 +216,10 @@ def export_chars(model_dir: Path, out: Path, pen_dir: str | None) -> dict:
                          "Omniglot, pendigits, UJI Pen Characters v2), a fifth of the MNIST "
                          "training split per epoch, generated scribbles as not-a-character",
         "sources": json.dumps(SOURCES),
-        "architecture": record["recipe"]["arch"],
+        "architecture": record["recipe"]["arch"] + (
+            f" x{len(records)} (averaged, seeds "
+            f"{', '.join(str(r['recipe']['seed']) for r in records)})"
+            if len(records) > 1 else ""),
         "temperature": f"{temperature:.6f}",
         "reject_threshold": f"{threshold:.6f}",
         "test_capitals_nocase": f"{figures['test_capitals_letters']['top1_nocase']:.6f}",
@@ -216,14 +240,18 @@ def export_chars(model_dir: Path, out: Path, pen_dir: str | None) -> dict:
     tmp = out.with_suffix(".onnx.tmp")
     tmp.write_bytes(proto.SerializeToString())
     tmp.replace(out)  # atomic: a failed export never leaves a half-written model
-    card = {"model": out.name, "metadata": meta, "parameters": record["parameters"],
+    card = {"model": out.name, "metadata": meta,
+            "parameters": sum(r["parameters"] for r in records),
             "size_bytes": out.stat().st_size,
             "verification": {"characters": int(min(5000, len(x_v))), "max_abs_diff": diff,
                              "argmax_identical": same},
             "figures": figures, "per_class_test_nocase": per_class,
             "top_confusions_test": dict(sorted(confusions.items(), key=lambda kv: -kv[1])[:30]),
-            "training": {k: record.get(k) for k in ("recipe", "wall_time_s", "machine",
-                                                    "history", "test_accuracy")}}
+            "training": {k: record.get(k) for k in ("recipe", "machine", "history",
+                                                    "test_accuracy")}
+            | {"wall_time_s": sum(r["wall_time_s"] for r in records),
+               "members": [{"seed": r["recipe"]["seed"], "wall_time_s": r["wall_time_s"]}
+                           for r in records]}}
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     out.with_suffix(".md").write_text(render_card(card))
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB) and its card; test writers: "
@@ -283,7 +311,10 @@ def render_card(card: dict) -> str:
               f"identical: {card['verification']['argmax_identical']} |",
               f"| Training data | {m['training_data']} |",
               f"| Training time | {card['training']['wall_time_s'] / 60:.1f} min on "
-              f"{card['training']['machine']['cpus']} CPU cores |",
+              f"{card['training']['machine']['cpus']} CPU cores"
+              + ("" if len(card["training"].get("members", [])) < 2 else " (" + " + ".join(
+                  f"seed {t['seed']}: {t['wall_time_s'] / 60:.1f} min"
+                  for t in card["training"]["members"]) + ")") + " |",
               f"| Size | {card['size_bytes'] / 1e6:.2f} MB |", "",
               "## Sources and licences", ""]
     lines += [f"- {s}" for s in json.loads(m["sources"])]
@@ -296,7 +327,9 @@ def render_card(card: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m export.chars",
                                 description=__doc__.splitlines()[0])
-    p.add_argument("--model-dir", type=Path, default=Path("runs/chars1"))
+    p.add_argument("--model-dir", type=Path, nargs="+", default=[Path("runs/chars1")],
+                   help="trained model folder(s); several make one averaged ensemble "
+                        "(default: runs/chars1)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="default: %(default)s")
     p.add_argument("--pen-dir", help="real pen data folder (default: $HWR_PEN_DIR)")
     args = p.parse_args(argv)
