@@ -301,3 +301,26 @@ def test_export_adds_features_output(tiny):
     assert tiny["card"]["verification"]["features_max_rel_diff"] < 1e-4
     head = find_head(proto)
     assert head.weight.shape == (128, 11)
+
+
+def test_chars_ensemble_averages_members_and_joins_their_features():
+    """``export.chars.convert`` of two models: ONNX probabilities are the members' mean
+    softmax renormalised over the characters, reject its last class, features both
+    members' side by side; the same as Keras computes (``keras_outputs``)."""
+    import keras
+
+    from export.chars import FEATURES, PROBS, REJECT, convert, keras_outputs, run_onnx
+    from training.model import build
+
+    keras.utils.set_random_seed(5)
+    models = [build("chars", classes=63) for _ in range(2)]
+    members, proto = convert(models)
+    x = np.random.default_rng(0).random((7, 28, 28, 1), dtype=np.float32)
+    p, r, f = run_onnx(proto.SerializeToString(), x)
+    p_k, f_k = keras_outputs(members, x)
+    single = [m.predict(x, verbose=0) for m in models]
+    assert np.allclose(p_k, (single[0] + single[1]) / 2, atol=1e-6)
+    assert np.allclose(p, p_k[:, :62] / p_k[:, :62].sum(1, keepdims=True), atol=1e-5)
+    assert np.allclose(r[:, 0], p_k[:, 62], atol=1e-5)
+    assert f.shape == (7, 2 * 256) and np.allclose(f, f_k, atol=1e-4)
+    assert {o.name for o in proto.graph.output} == {PROBS, REJECT, FEATURES}
