@@ -14,8 +14,9 @@ matters in letters and everything modes only (the digit model has no such pairs)
 digit/letter look-alikes (0/O, 1/l) still count as errors.
 
 - Per writer: the first half is read with the profile as it grows and each misread is
-  corrected (only those, as a user would); the second half is then read without and with
-  the profile. Overall: relative fall of second-half errors.
+  corrected (only those, as a user would; learned as the app learns one: features, label
+  and the model's margin against the label); the second half is then read without and
+  with the profile. Overall: relative fall of second-half errors.
 - Another writer's profile: each writer's profile read on every other writer's
   characters: change of accuracy (points), overall and the worst profile.
 - Wrong corrections: 20 characters of class A of one writer taught as B, read on every

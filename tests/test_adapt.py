@@ -193,3 +193,20 @@ def test_real_pen_writer_is_helped_and_others_are_not_broken(pen_data, recognize
     assert (mine[first] == y[first]).all()
     other = w != w[0]
     assert abs((mine[other] == y[other]).mean() - (base[other] == y[other]).mean()) < 0.005
+
+
+def test_benchmark_counts_same_shape_twins_alike():
+    """benchmarks.adapt: c read as C is right (one shape, two cases), 0 read as O is not,
+    and neither is a rejection."""
+    from benchmarks.adapt import REJECT, Base, Reader
+
+    labels = ("0", "O", "c", "C")
+    info = ModelInfo(labels=labels, model_id="fake", features_output="features",
+                     feature_size=2, reject_threshold=0.5, same_shape=(("c", "C"),))
+    truth = np.array([2, 0, 2, 3])  # c, 0, c, C
+    probs = np.eye(4, dtype=np.float32)[[3, 1, 2, 2]]  # read: C, O, c, c
+    base = Base(truth, np.array(["w"] * 4), probs, np.array([0, 0, 0.9, 0], np.float32),
+                np.ones((4, 2), np.float32), np.zeros((4, 28, 28), np.float32), [])
+    reader = Reader(info, "all", base)
+    assert reader.read(np.arange(4), None)[2] == REJECT
+    assert reader.right(np.arange(4), None).tolist() == [True, False, False, True]
