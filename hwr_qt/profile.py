@@ -5,7 +5,11 @@ and the id of the model whose features are cached beside it. The file is gzip'd 
 
     {"format": "hwr-qt-profile", "version": 1,
      "examples": [{"label": "7", "time": 1795690000.0, "model_id": "47fa792fb3b62d14",
-                   "strokes": [[[x, y], ...], ...], "features": "<base64 float16>"}, ...]}
+                   "strokes": [[[x, y], ...], ...], "features": "<base64 float16>",
+                   "margin": 1.25}, ...]}
+
+``margin`` (optional; absent in older files and for "not a character") is how sure the
+model was against the label when the example was embedded (``hwr_qt.adapt``).
 
 It is written atomically (a temporary file, then a rename: a crash mid-write leaves the
 old file), capped at ``MAX_EXAMPLES`` (the oldest go first) and a damaged file is moved
@@ -21,6 +25,7 @@ import contextlib
 import gzip
 import json
 import os
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -54,6 +59,7 @@ class Example:
     features: np.ndarray | None  # float32 [D], or None when not embedded yet
     # uint8 [28, 28]: the model input of an image file's character (no ink to re-render).
     image: np.ndarray | None = None
+    margin: float | None = None  # the model's margin against the label (hwr_qt.adapt)
 
 
 def default_profile_path() -> Path:
@@ -90,6 +96,8 @@ def _ink_json(ink: Ink) -> list[list[list[float]]]:
 def _example_json(e: Example) -> dict[str, Any]:
     d = {"label": e.label, "time": round(e.time, 3), "model_id": e.model_id,
          "strokes": _ink_json(e.ink), "features": _encode_features(e.features)}
+    if e.margin is not None:
+        d["margin"] = round(e.margin, 3)
     if e.image is not None:
         d["image"] = base64.b64encode(e.image.astype(np.uint8).tobytes()).decode("ascii")
     return d
@@ -120,8 +128,12 @@ def _example_from(d: object) -> Example:
     image = _decode_image(d.get("image"))
     if ink.is_empty and image is None:
         raise ValueError("neither ink nor image")
+    margin = d.get("margin")
+    if margin is not None and (not isinstance(margin, int | float)
+                               or not 0 <= margin < float("inf")):
+        raise ValueError(f"bad margin {margin!r}")
     return Example(ink, label, float(t), model_id, _decode_features(d.get("features")),
-                   image)
+                   image, None if margin is None else float(margin))
 
 
 class Profile:
@@ -137,6 +149,9 @@ class Profile:
         self.max_examples = max_examples
         self.examples: list[Example] = []
         self.revision = 0
+        # id(example) -> (example, its JSON): examples never change, so a save encodes
+        # only the new ones (the ink's JSON is most of a save's time).
+        self._encoded: dict[int, tuple[Example, bytes]] = {}
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -163,27 +178,34 @@ class Profile:
                              f"to {aside.name}, starting afresh")
         return profile, None
 
+    def _embedded(self, model_id: str) -> list[Example]:
+        use = [e for e in self.examples if e.model_id == model_id and e.features is not None]
+        sizes = {len(e.features) for e in use if e.features is not None}
+        return use if len(sizes) == 1 else []  # one model, one size: else a damaged cache
+
     def features_for(self, model_id: str) -> tuple[np.ndarray, list[str]]:
         """([M, D] features, labels) of the examples embedded by ``model_id``."""
-        use = [e for e in self.examples if e.model_id == model_id and e.features is not None]
+        use = self._embedded(model_id)
         if not use:
-            return np.zeros((0, 0), np.float32), []
-        sizes = {len(e.features) for e in use if e.features is not None}
-        if len(sizes) != 1:  # one model, one size: anything else is a damaged cache
             return np.zeros((0, 0), np.float32), []
         return np.stack([e.features for e in use if e.features is not None]), \
             [e.label for e in use]
+
+    def margins_for(self, model_id: str) -> list[float | None]:
+        """The margins of the examples ``features_for`` gives, in the same order."""
+        return [e.margin for e in self._embedded(model_id)]
 
     def set_aside(self, model_id: str) -> int:
         """How many examples cannot be used with ``model_id`` (made with another model
         and not re-embedded)."""
         return sum(1 for e in self.examples if e.model_id != model_id or e.features is None)
 
-    def reembed(self, model_id: str, embed: Callable[[Example], np.ndarray],
+    def reembed(self, model_id: str,
+                embed: Callable[[Example], np.ndarray | tuple[np.ndarray, float | None]],
                 which: Callable[[Example], bool] | None = None) -> tuple[int, int]:
         """Re-embed the examples of other models from their ink (or image) with ``embed``
-        (the new model's features), only those ``which`` accepts when given.
-        (re-embedded, failed); failed ones stay set aside."""
+        (the new model's features, or features and margin), only those ``which``
+        accepts when given. (re-embedded, failed); failed ones stay set aside."""
         done = failed = 0
         for i, e in enumerate(self.examples):
             if e.model_id == model_id and e.features is not None:
@@ -191,11 +213,13 @@ class Profile:
             if which is not None and not which(e):
                 continue
             try:
-                f = np.asarray(embed(e), np.float32).reshape(-1)
+                got = embed(e)
+                f, margin = got if isinstance(got, tuple) else (got, None)
+                f = np.asarray(f, np.float32).reshape(-1)
             except (InkError, ValueError, ArithmeticError):
                 failed += 1
                 continue
-            self.examples[i] = replace(e, model_id=model_id, features=f)
+            self.examples[i] = replace(e, model_id=model_id, features=f, margin=margin)
             done += 1
         if done:
             self.revision += 1
@@ -204,7 +228,7 @@ class Profile:
     # --- changing -----------------------------------------------------------------
     def add_example(self, ink: object, label: str, features: np.ndarray | None,
                     model_id: str, when: float | None = None,
-                    image: np.ndarray | None = None) -> Example:
+                    image: np.ndarray | None = None, margin: float | None = None) -> Example:
         """Add one corrected character (the oldest go beyond the cap). ``image``: the
         model input [28, 28] in 0..1, kept only when there is no ink (an image file)."""
         if not isinstance(ink, Ink):
@@ -213,7 +237,7 @@ class Profile:
             np.clip(np.round(np.asarray(image, np.float32) * 255), 0, 255).astype(np.uint8)
         e = Example(ink, label, time.time() if when is None else when, model_id,
                     None if features is None else np.asarray(features, np.float32).copy(),
-                    img)
+                    img, margin)
         self.examples.append(e)
         del self.examples[:max(0, len(self.examples) - self.max_examples)]
         self.revision += 1
@@ -235,8 +259,23 @@ class Profile:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ProfileError("the profile has no file to save to")
-        write_examples(target, self.examples)
+        write_encoded(target, self.encoded())
         return target
+
+    def encoded(self, examples: list[Example] | None = None) -> list[bytes]:
+        """Each example's JSON (of ``examples``, a snapshot of ``self.examples``; default:
+        the examples now), for ``write_encoded``. One thread at a time."""
+        out = []
+        for e in self.examples if examples is None else examples:
+            hit = self._encoded.get(id(e))
+            if hit is None or hit[0] is not e:
+                hit = (e, json.dumps(_example_json(e), separators=(",", ":")).encode())
+                self._encoded[id(e)] = hit
+            out.append(hit[1])
+        if len(self._encoded) > 2 * len(self.examples) + 16:  # forget removed examples
+            live = {id(e) for e in self.examples}
+            self._encoded = {k: v for k, v in self._encoded.items() if k in live}
+        return out
 
     def export(self, path: str | os.PathLike[str]) -> Path:
         return self.save(path)
@@ -284,10 +323,17 @@ def read_examples(path: Path) -> list[Example]:
 
 def write_examples(path: Path, examples: list[Example]) -> None:
     """gzip'd JSON via a temporary file in the same folder, then an atomic rename."""
-    data = {"format": FORMAT, "version": VERSION,
-            "examples": [_example_json(e) for e in examples]}
-    blob = gzip.compress(json.dumps(data, separators=(",", ":")).encode(), mtime=0)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    write_encoded(path, [json.dumps(_example_json(e), separators=(",", ":")).encode()
+                         for e in examples])
+
+
+def write_encoded(path: Path, examples: list[bytes]) -> None:
+    """``write_examples`` of already encoded examples (``Profile.encoded``). Safe on a
+    worker thread: it touches nothing but its arguments and the file."""
+    head = json.dumps({"format": FORMAT, "version": VERSION}, separators=(",", ":"))
+    text = b"".join([head[:-1].encode(), b',"examples":[', b",".join(examples), b"]}"])
+    blob = gzip.compress(text, compresslevel=6, mtime=0)  # 9 is 2x slower, 1 % smaller
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:

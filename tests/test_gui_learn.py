@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,10 @@ from guihelpers import drag, line
 from hwr_qt import profile as profile_store
 from hwr_qt.adapt import NOT_A_CHARACTER, AdaptedClassifier
 from hwr_qt.ink import Ink, Point, Stroke
-from hwr_qt.profile import Profile
+from hwr_qt.profile import Profile, ProfileError
 from hwr_qt.recognizer import Recognizer
 from hwr_qt.ui.correct import CorrectDialog, spans
+from hwr_qt.ui.learning import flush_saves
 from hwr_qt.ui.main_window import MainWindow
 from hwr_qt.ui.settings import Settings
 
@@ -96,6 +98,7 @@ def correct(qtbot, w: MainWindow, label: str, how: str = "click") -> None:
 
 
 def stored() -> list[dict]:
+    flush_saves()  # a correction is saved on a worker thread
     data = json.loads(gzip.decompress(profile_path().read_bytes()))
     assert data["format"] == "hwr-qt-profile"
     return data["examples"]
@@ -273,3 +276,43 @@ def test_reembedding_leaves_other_models_and_unknown_labels(model_path):
     profile.add_example(Ink((stroke,)), "A", np.ones(recognizer.info.feature_size,
                                                       np.float32), recognizer.info.model_id)
     assert adapter.classify(np.zeros((1, 28, 28), np.float32)).probabilities.shape == (1, 10)
+
+
+def test_a_correction_is_saved_off_the_gui_thread_and_kept_on_quit(qtbot, window,
+                                                                   monkeypatch):
+    """The write waits on a gate: the answer updates while it waits (the GUI thread is
+    not blocked) and closing the window waits for it, so the file has the correction."""
+    gate, writing = threading.Event(), threading.Event()
+    write = profile_store.write_encoded
+    threads = []
+
+    def slow_write(path, encoded):
+        threads.append(threading.current_thread())
+        writing.set()
+        gate.wait(10)
+        write(path, encoded)
+
+    monkeypatch.setattr(profile_store, "write_encoded", slow_write)
+    draw(window, hooked_one(window))
+    correct(qtbot, window, "7")
+    assert window.last_number.text == "7"  # learned and re-read, the write still waiting
+    assert writing.wait(10) and not profile_path().exists()
+    assert threads[0] is not threading.main_thread()
+    threading.Timer(0.2, gate.set).start()
+    window.canvas.clear()
+    window.close()  # quitting waits for the write
+    assert gate.is_set() and [e["label"] for e in stored()] == ["7"]
+
+
+def test_a_failed_background_save_is_reported(qtbot, window, warnings, monkeypatch):
+    def failing(path, encoded):
+        raise ProfileError(f"cannot save the handwriting profile {path}: disk full")
+
+    monkeypatch.setattr(profile_store, "write_encoded", failing)
+    draw(window, hooked_one(window))
+    correct(qtbot, window, "7")
+    flush_saves()
+    qtbot.waitUntil(lambda: len(warnings) == 1)
+    assert warnings[0].startswith("Cannot save your handwriting: cannot save the "
+                                  "handwriting profile") and warnings[0].endswith("disk full")
+    assert window.last_number.text == "7"  # learned all the same

@@ -116,6 +116,23 @@ def test_thousand_examples_fit_in_2_mb(tmp_path):
     assert (tmp_path / "p.json.gz").stat().st_size <= 2_000_000
 
 
+def test_margin_round_trip_and_older_files(tmp_path):
+    p = Profile(tmp_path / "p.json.gz")
+    p.add_example(SEVEN, "7", feats(1), "m", margin=2.5)
+    p.add_example(ONE, "?", feats(2), "m")
+    p.save()
+    q, _ = Profile.load(tmp_path / "p.json.gz")
+    assert q.margins_for("m") == [2.5, None]
+    data = json.loads(gzip.decompress((tmp_path / "p.json.gz").read_bytes()))
+    del data["examples"][0]["margin"]  # a file written before margins: still read
+    (tmp_path / "old.json.gz").write_bytes(gzip.compress(json.dumps(data).encode()))
+    assert [e.margin for e in read_examples(tmp_path / "old.json.gz")] == [None, None]
+    data["examples"][0]["margin"] = -1
+    (tmp_path / "bad.json.gz").write_bytes(gzip.compress(json.dumps(data).encode()))
+    with pytest.raises(ProfileError, match="example 1: bad margin -1"):
+        read_examples(tmp_path / "bad.json.gz")
+
+
 def test_foreign_model_examples_are_reembedded_or_set_aside(tmp_path):
     p = Profile(tmp_path / "p.json.gz")
     p.add_example(SEVEN, "7", feats(1), "old-model")
@@ -136,6 +153,10 @@ def test_foreign_model_examples_are_reembedded_or_set_aside(tmp_path):
     assert labels == ["7", "1"] and f[0, 0] == 3 and f[1, 0] == 2
     assert p.set_aside("new-model") == 1
     assert len(p) == 3  # set aside, not deleted
+    p.add_example(SEVEN, "7", feats(1), "old-model", margin=9.0)
+    assert p.reembed("new-model", lambda e: (np.ones(4), 0.5),
+                     lambda e: e.margin is not None) == (1, 0)
+    assert p.margins_for("new-model") == [None, None, 0.5]  # the new model's margin
 
 
 def test_remove_clear_export_import(tmp_path):

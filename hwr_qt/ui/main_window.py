@@ -61,7 +61,7 @@ from hwr_qt.ui.canvas import InkCanvas, fit_to_canvas, render_image
 from hwr_qt.ui.correct import CorrectDialog
 from hwr_qt.ui.export import export_png, export_svg
 from hwr_qt.ui.icons import icon, text_icon
-from hwr_qt.ui.learning import Learning
+from hwr_qt.ui.learning import Learning, flush_saves
 from hwr_qt.ui.preview import ModelInputPreview
 from hwr_qt.ui.settings import LIMITS, Settings
 from hwr_qt.ui.topk import AnswerView, TopKBars
@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         # The user's handwriting profile (default: their app data folder). A damaged one
         # is set aside by the store: a message, never an exception.
         self.learning = Learning(profile_path, settings.learn)
+        self.learning.signals.save_failed.connect(self._profile_not_saved)
         self._selected = 0  # the character whose top-k is shown
         self.profile_message: str | None = None  # the last problem with the profile
         self.mode = settings.mode
@@ -429,6 +430,10 @@ class MainWindow(QMainWindow):
         if message:
             self._profile_problem(message)
         return adapted
+
+    def _profile_not_saved(self, message: str) -> None:
+        """A correction's background save failed: it is learned, but not on disk."""
+        QMessageBox.warning(self, self.tr("Cannot save your handwriting"), message)
 
     def _profile_problem(self, message: str) -> None:
         self.profile_message = message[0].upper() + message[1:]
@@ -1145,6 +1150,7 @@ class MainWindow(QMainWindow):
             return
         for worker in (self._reader, self._loader):
             worker.close()
+        flush_saves()  # the last correction's profile write, if still under way
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
         super().closeEvent(event)
