@@ -92,3 +92,10 @@ def _own_profile(tmp_path_factory, monkeypatch):
 
     folder = tmp_path_factory.mktemp("profile")
     monkeypatch.setattr(profile, "default_profile_path", lambda: folder / profile.FILE_NAME)
+    yield
+    # A correction's profile write runs on a worker thread: let it end inside its test,
+    # before the test's widgets (whose signal it may emit) are torn down.
+    import sys
+
+    if "hwr_qt.ui.learning" in sys.modules:
+        sys.modules["hwr_qt.ui.learning"].flush_saves()
