@@ -101,3 +101,14 @@ def test_an_h_on_a_sparse_tablet_reads_as_one_letter():
 
     h = Ink((poly((0, 0), (2, 100)), poly((62, 0), (60, 100)), poly((-6, 52), (68, 48))))
     assert read_number(ModelSet().classifier("letters"), h).text == "H"
+
+
+def test_an_h_whose_bar_stops_short_reads_as_one_letter():
+    from hwr_qt.ink import Point, Stroke
+    from hwr_qt.pipeline import read_number
+
+    def poly(*pts: tuple[float, float]) -> Stroke:
+        return Stroke(tuple(Point(x, y) for x, y in pts))
+
+    h = Ink((poly((0, 0), (2, 100)), poly((62, 0), (60, 100)), poly((-8, 52), (50, 48))))
+    assert read_number(ModelSet().classifier("letters"), h).text == "H"

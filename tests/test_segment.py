@@ -246,3 +246,13 @@ def test_a_bar_ending_on_a_sparse_stem_joins_it():
     # samples every 100 ms): it still meets the stem's middle, so they are one digit.
     four = Ink((_poly((40, 0), (0, 65), (47, 65)), _poly((52, 0), (52, 100))))
     assert len(group_strokes(four)) == 1
+
+
+def test_a_bar_stopping_short_of_the_second_stem_still_meets_it():
+    # An H drawn fast: the bar crosses the first stem and stops 12 % of the height short
+    # of the second; a bar reaches further than other strokes (segment.BAR_TOUCH).
+    h = Ink((_poly((0, 0), (0, 100)), _poly((60, 0), (60, 100)), _poly((-10, 50), (48, 50))))
+    groups = group_strokes(h, letters=True)
+    assert len(groups) == 2 and meeting_runs(groups) == [(0, 2)]
+    far = Ink((_poly((0, 0), (0, 100)), _poly((60, 0), (60, 100)), _poly((-10, 50), (30, 50))))
+    assert meeting_runs(group_strokes(far, letters=True)) == []
