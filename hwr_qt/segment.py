@@ -278,17 +278,28 @@ def _thinned(points: np.ndarray) -> np.ndarray:
     return points if step == 1 else np.vstack([points[::step], points[-1:]])
 
 
+def _points_to_polyline(p: np.ndarray, line: np.ndarray) -> float:
+    """The least distance from any of points ``p`` [n,2] to the polyline ``line`` [m,2]."""
+    if len(line) == 1:
+        return float(np.hypot(*(p - line[0]).T).min())
+    a, d = line[:-1], np.diff(line, axis=0)  # segments [m-1]
+    rel = p[:, None, :] - a[None, :, :]  # [n, m-1, 2]
+    t = np.clip((rel * d).sum(axis=2) / np.maximum((d * d).sum(axis=1), 1e-12), 0, 1)
+    return float(np.hypot(*(rel - t[..., None] * d).transpose(2, 0, 1)).min())
+
+
 def strokes_meet(a: Stroke, b: Stroke, reach: float) -> bool:
-    """Whether the strokes cross, or an end of one lies within ``reach`` of the other."""
+    """Whether the strokes cross, or come within ``reach`` of each other anywhere: an end
+    on the other stroke, or a corner (the point of a K's "<" at its stem)."""
     pa = np.array([(p.x, p.y) for p in a.points], dtype=float)
     pb = np.array([(p.x, p.y) for p in b.points], dtype=float)
     if (pa.min(axis=0) - reach > pb.max(axis=0)).any() or (
             pb.min(axis=0) - reach > pa.max(axis=0)).any():
         return False
-    if any(_nearest(e, other)[0] <= reach
-           for e, other in ((pa[0], pb), (pa[-1], pb), (pb[0], pa), (pb[-1], pa))):
+    ta, tb = _thinned(pa), _thinned(pb)
+    if min(_points_to_polyline(ta, tb), _points_to_polyline(tb, ta)) <= reach:
         return True
-    return len(pa) > 1 and len(pb) > 1 and _cross(_thinned(pa), _thinned(pb))
+    return len(pa) > 1 and len(pb) > 1 and _cross(ta, tb)
 
 
 def _absorb_specks(groups: list[tuple[list[int], Box]], height: float, top: float

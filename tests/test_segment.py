@@ -256,3 +256,10 @@ def test_a_bar_stopping_short_of_the_second_stem_still_meets_it():
     assert len(groups) == 2 and meeting_runs(groups) == [(0, 2)]
     far = Ink((_poly((0, 0), (0, 100)), _poly((60, 0), (60, 100)), _poly((-10, 50), (30, 50))))
     assert meeting_runs(group_strokes(far, letters=True)) == []
+
+
+def test_the_point_of_a_k_near_its_stem_meets_it():
+    # A K's "<" whose corner, not an end, comes within reach of the stem.
+    k = Ink((_poly((0, 0), (0, 100)), _poly((55, 0), (4, 50), (60, 100))))
+    groups = group_strokes(k, letters=True)
+    assert len(groups) == 2 and meeting_runs(groups) == [(0, 2)]
