@@ -11,12 +11,15 @@ character is cut out with its own components only (neighbours masked) and goes t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 
+from hwr_qt.paper import stroke_width
 from hwr_qt.preprocess import normalize_image, resize
+from hwr_qt.segment import MAX_MERGE, MERGE_GAP, PARTIAL
 
 WORK_SIDE = 640  # longer side for segmentation: big photos are shrunk (area average)
 OVERLAP = 0.25  # of the narrower extent: x-overlap that makes one character
@@ -28,9 +31,16 @@ SPECK = 0.25  # of the line height: groups smaller in both directions are specks
 EDGE_SPAN = 0.8  # of the image side: a band along an edge is lighting, not ink ...
 EDGE_SOLID = 0.75  # ... when it is this solid (area / box area)
 MAX_PARTS = 6  # a group of more components is not tried as component partitions
-SPLIT_ASPECT = 1.0  # width / height above which a group may hold several digits
+# Centre-line width / height above which a group may hold several digits: a "1"
+# touching a digit is barely wider than tall (val numbers: 1.0 -> 0.8 +0.6 pt).
+SPLIT_ASPECT = 0.8
+LETTER_SPLIT_ASPECT = 1.0  # letters as before: H, N, U are about as wide as tall
 MINIMA = 5  # thinnest columns tried as cuts between touching digits
 DIGIT_ASPECT = 0.6  # typical digit width / height, to guess how many are touching
+SOLID = 0.5  # of the ink's peak: paler pixels are a stroke's halo, not the stroke
+# A merged run may be wider than segment.MERGE_ASPECT: an open "4" (L and stem apart) is
+# as wide as tall; the scoring, not the rule, then decides.
+MERGE_ASPECT = 1.0
 
 
 @dataclass(frozen=True)
@@ -196,10 +206,12 @@ def _minima(profile: np.ndarray, lo: int, hi: int, count: int) -> list[int]:
     return out
 
 
-def cut_sets(ink: np.ndarray, max_digits: int = 6) -> list[list[int]]:
-    """Column cuts (relative to ``ink``'s left edge) that may separate touching digits."""
+def cut_sets(ink: np.ndarray, stroke: float = 0.0, split_aspect: float = SPLIT_ASPECT,
+             max_digits: int = 6) -> list[list[int]]:
+    """Column cuts (relative to ``ink``'s left edge) that may separate touching digits.
+    The shape is judged on the pen's centre line (``stroke`` less each way)."""
     h, w = ink.shape
-    if h <= 0 or w / h < SPLIT_ASPECT:
+    if h <= stroke or (w - stroke) / (h - stroke) < split_aspect:
         return []
     profile = np.convolve(ink.sum(axis=0), np.ones(3) / 3, mode="same")
     minima = sorted(_minima(profile, int(w * 0.12), int(w * 0.88), MINIMA))
@@ -224,10 +236,16 @@ def cut_sets(ink: np.ndarray, max_digits: int = 6) -> list[list[int]]:
     return sets
 
 
-def crossings(ink: np.ndarray, col: int) -> int:
-    """Ink runs a vertical cut at ``col`` goes through."""
-    c = np.concatenate([[0], (ink[:, col] > 0).astype(np.int8), [0]])
-    return int(np.count_nonzero(np.diff(c) == 1))
+def crossings(ink: np.ndarray, col: int, width: float = 1.0) -> int:
+    """Strokes a vertical cut at ``col`` goes through: runs of solid ink (half the
+    peak) at least half a stroke ``width`` long. The pale halo of blur and JPEG, and
+    grain, would otherwise count as strokes of their own, and a cut through one joint
+    would look like a cut through a loop."""
+    solid = ink[:, col] >= SOLID * max(float(ink.max()), 1e-6)
+    c = np.concatenate([[0], solid.astype(np.int8), [0]])
+    d = np.diff(c)
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    return int(np.count_nonzero(ends - starts >= max(1.0, 0.5 * width)))
 
 
 @dataclass(frozen=True)
@@ -253,10 +271,44 @@ def _crop(ink: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> Piece | None:
 class Option:
     pieces: list[Piece]
     extra_crossings: int
+    cuts_ink: bool = True  # False: parted between components, like strokes at pen lifts
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Neighbouring groups ``start:end`` read as one character (an open "4" whose stem
+    stands apart from its L, a "5" whose flag floats away)."""
+
+    start: int
+    end: int
+    piece: Piece
+
+
+@dataclass(frozen=True)
+class Layout:
+    groups: list[list[Option]]  # per character group, left to right: whole, then splits
+    merges: list[Merge]
+    stroke: float  # typical stroke width, work pixels
+
+
+def centre_box(box: tuple[int, int, int, int], stroke: float
+               ) -> tuple[float, float, float, float]:
+    """The box of the pen's centre line: the ink's box less half a stroke on each side.
+    With it, a drawing's geometric rules (gaps, width priors) hold for images whatever
+    the pen's width; a dot keeps a tiny box, never a negative one."""
+    x0, y0, x1, y1 = box
+    dx = min(stroke, 0.9 * (x1 - x0)) / 2
+    dy = min(stroke, 0.9 * (y1 - y0)) / 2
+    return x0 + dx, y0 + dy, x1 - dx, y1 - dy
 
 
 def candidates(ink: np.ndarray) -> list[list[Option]]:
     """For each character group, left to right: the whole group, then its splits."""
+    return layout(ink).groups
+
+
+def layout(ink: np.ndarray, split_aspect: float = SPLIT_ASPECT) -> Layout:
+    """The character groups with their splits, and the runs of groups that may merge."""
     labels, comps = label_components(ink > 0)
     # Grain that survived the noise floor (in a dark shadow, say) is a few pixels: no
     # character is that small next to its image (24 px tall in a 640 px photo is 4 %).
@@ -265,8 +317,11 @@ def candidates(ink: np.ndarray) -> list[list[Option]]:
     comps = drop_edge_bands(comps, *ink.shape)
     sums = np.bincount(labels.ravel(), weights=ink.ravel())
     strength = {c.label: float(sums[c.label]) / c.area for c in comps}
-    out = []
-    for g in group_components(comps, strength):
+    groups = group_components(comps, strength)
+    kept = np.isin(labels, [lab for g in groups for lab in g.labels])
+    stroke = stroke_width(kept & (ink >= SOLID * max(float(ink.max()), 1e-6)))
+    out, wholes = [], []
+    for g in groups:
         own = np.where(np.isin(labels[g.y0:g.y1, g.x0:g.x1], g.labels),
                        ink[g.y0:g.y1, g.x0:g.x1], 0.0).astype(np.float32)
         whole = _crop(own, 0, g.width, 0, g.height)
@@ -283,16 +338,46 @@ def candidates(ink: np.ndarray) -> list[list[Option]]:
             pieces = [_crop(np.where(np.isin(region, part), own, 0.0).astype(np.float32),
                             0, g.width, 0, g.height) for part in parts]
             if all(p is not None for p in pieces):
-                options.append(Option([_shift(p, g) for p in pieces if p is not None], 0))
-        for cuts in cut_sets(own):
+                options.append(Option([_shift(p, g) for p in pieces if p is not None], 0,
+                                      cuts_ink=False))
+        for cuts in cut_sets(own, stroke, split_aspect):
             edges = [0, *cuts, g.width]
             pieces = [_crop(own, a, b, 0, g.height) for a, b in zip(edges, edges[1:],
                                                                     strict=False)]
             if any(p is None for p in pieces):
                 continue
-            extra = sum(max(0, crossings(own, c) - 1) for c in cuts)
+            extra = sum(max(0, crossings(own, c, stroke) - 1) for c in cuts)
             options.append(Option([_shift(p, g) for p in pieces if p is not None], extra))
         out.append(options)
+        wholes.append(g)
+    return Layout(out, _merges(ink, labels, wholes, stroke), stroke)
+
+
+def _merges(ink: np.ndarray, labels: np.ndarray, groups: list[Group], stroke: float
+            ) -> list[Merge]:
+    """``segment.merge_candidates``' rule on the groups' centre-line boxes: runs of up
+    to MAX_MERGE neighbours, close together, no wider than a digit, one of them a part
+    (shorter than PARTIAL of the run). Components overlapping in x are grouped already;
+    these are the parts of a character that stand apart."""
+    boxes = [centre_box((g.x0, g.y0, g.x1, g.y1), stroke) for g in groups]
+    out = []
+    for i in range(len(groups)):
+        run = list(boxes[i])
+        for j in range(i + 1, min(i + MAX_MERGE, len(groups))):
+            b = boxes[j]
+            if b[0] - run[2] > MERGE_GAP * max(run[3] - run[1], b[3] - b[1]):
+                break
+            run = [min(run[0], b[0]), min(run[1], b[1]), max(run[2], b[2]),
+                   max(run[3], b[3])]
+            h = run[3] - run[1]
+            if run[2] - run[0] <= MERGE_ASPECT * h and any(
+                    c[3] - c[1] < PARTIAL * h for c in boxes[i:j + 1]):
+                g = functools.reduce(Group.merged, groups[i:j + 1])
+                own = np.where(np.isin(labels[g.y0:g.y1, g.x0:g.x1], g.labels),
+                               ink[g.y0:g.y1, g.x0:g.x1], 0.0).astype(np.float32)
+                piece = _crop(own, 0, g.width, 0, g.height)
+                if piece is not None:
+                    out.append(Merge(i, j + 1, _shift(piece, g)))
     return out
 
 

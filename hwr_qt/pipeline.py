@@ -47,13 +47,18 @@ PARTITION_MARGIN_BACK = SPLIT_MARGIN
 # move numbers by +-0.2 pt; below 0.2 more single digits read as several).
 MERGE_BONUS = 2 * SPLIT_MARGIN
 MAX_PIECES = 40  # pieces to read per drawing before merges and partings are left out
-# Images (tuned on the photo benchmark's validation writers): blur and JPEG merge
-# nearby ink, so a cut meets extra runs more often, and two touching digits read as one
-# are a likelier mistake than one digit read as two.
-IMAGE_CROSSING_PENALTY = 0.3
+# Images (tuned on the photo benchmark's validation writers): two touching digits read
+# as one are a likelier mistake than one digit read as two. Crossings are counted on
+# solid ink (``imagetext.crossings``), so a cut through a loop costs what it does in ink.
+IMAGE_CROSSING_PENALTY = CROSSING_PENALTY
 IMAGE_SPLIT_MARGIN = 0.05
-# An image's box includes the stroke width; 99 % of validation pen digits are narrower
-# than 1.35 x their height, so wider groups are likelier two digits touching.
+# Digits that touch meet at one point, side by side: a cut through a single stroke whose
+# pieces both stand at least this high (of the group) pays no split margin, as a parting
+# at a pen lift does in ink. A 9 cut below its loop leaves pieces of ~0.7; letters are
+# exempt (H, M, N are such pairs of bars).
+FULL_HEIGHT = 0.8
+# On the pen's centre-line box (``imagetext.centre_box``): wider groups are likelier
+# two digits touching than one (1.4 and 1.6 read fewer val numbers).
 IMAGE_WIDE = 1.2
 # Letters (letters and everything mode): m and w are wide by nature, so the width prior
 # starts later for them; i, l, 1 (and I, j, !) are narrow, so reading a wide piece as one
@@ -273,31 +278,47 @@ def read_number(classifier: Classifier, ink: Ink, k: int = 3,
                 best_score = score
                 best = [CharReading(p, b, r) for p, b, r in zip(pieces, boxes, rs, strict=True)]
         chosen.append((best, best_score))
-    # Then the best way through the groups, left to right: each step reads one group as
-    # chosen above, or a mergeable run of k groups as one character. Every group counts
-    # once: a merged run scores k times its reading's score, plus MERGE_BONUS per group
-    # it swallows (the split margin the separate reading would have paid).
-    steps: list[list[tuple[int, float, list[CharReading]]]] = [
-        [(i + 1, chosen[i][1], chosen[i][0])] for i in range(len(groups))]
+    merged_reads = []
     for (i, j), piece in zip(merges, merged, strict=True):
         one = CharReading(piece, ink_box(piece), next(readings))
-        size = j - i
         bonus = MERGE_BONUS - (MEETING_COST if (i, j) in meeting else 0.0)
-        steps[i].append((j, size * _score([one.reading], [one.box], letters=letters)
-                         + bonus * (size - 1), [one]))
-    total = [0.0] * (len(groups) + 1)
-    best_step: list[tuple[int, list[CharReading]]] = [(0, [])] * len(groups)
-    for i in range(len(groups) - 1, -1, -1):
+        merged_reads.append((i, j, _merge_value(one, j - i, bonus, letters), one))
+    out = _best_path(chosen, merged_reads)
+    return NumberReading(with_case(out, classifier.info) if letters else out)
+
+
+def _merge_value(one: CharReading, size: int, bonus: float, letters: bool,
+                 line: Box | None = None, wide: float = WIDE) -> float:
+    """What reading ``size`` groups as the one character ``one`` is worth on the path:
+    every group counts once, so ``size`` times its score, plus ``bonus`` (MERGE_BONUS,
+    the split margin the separate readings would have paid) per group it swallows."""
+    score = _score([one.reading], [line or one.box], wide, letters)
+    return size * score + bonus * (size - 1)
+
+
+def _best_path(chosen: list[tuple[list[CharReading], float]],
+               merges: list[tuple[int, int, float, CharReading]]) -> list[CharReading]:
+    """The best way through the groups, left to right: each step reads one group as
+    ``chosen`` (its best characters and their score), or a run ``i:j`` of groups as the
+    one merged character (``_merge_value``)."""
+    n = len(chosen)
+    steps: list[list[tuple[int, float, list[CharReading]]]] = [
+        [(i + 1, chosen[i][1], chosen[i][0])] for i in range(n)]
+    for i, j, value, one in merges:
+        steps[i].append((j, value, [one]))
+    total = [0.0] * (n + 1)
+    best_step: list[tuple[int, list[CharReading]]] = [(0, [])] * n
+    for i in range(n - 1, -1, -1):
         total[i] = -math.inf
         for j, score, chars in steps[i]:
             if score + total[j] > total[i]:
                 total[i], best_step[i] = score + total[j], (j, chars)
     out: list[CharReading] = []
     i = 0
-    while i < len(groups):
+    while i < n:
         i, chars = best_step[i]
         out += chars
-    return NumberReading(with_case(out, classifier.info) if letters else out)
+    return out
 
 
 def with_case(chars: list[CharReading], info: ModelInfo) -> list[CharReading]:
@@ -321,36 +342,56 @@ def read_image_ink(classifier: Classifier, ink: np.ndarray, k: int = 3,
     """An image's ink intensity (``imagefile.image_ink``) -> its characters, left to right.
 
     Connected components grouped into characters, wide groups also read as cut pieces,
-    the options scored exactly like ink (``_score``). Boxes are in the image's pixels.
+    neighbouring groups that may be one character also read merged, all scored like
+    ink (``_score`` on the pen's centre-line boxes, ``_best_path``). Boxes are in the
+    image's pixels.
     """
     classifier, mode = reading_mode(classifier, mode)
     letters = mode != "digits"
     work, scale = imagetext.work_scale(ink)
-    per_group = imagetext.candidates(work)
-    flat = [p for options in per_group for o in options for p in o.pieces]
+    lay = imagetext.layout(work, imagetext.LETTER_SPLIT_ASPECT if letters
+                           else imagetext.SPLIT_ASPECT)
+    flat = [p for options in lay.groups for o in options for p in o.pieces]
+    flat += [m.piece for m in lay.merges]
     if not flat:
         raise EmptyInputError("the image is blank: no ink to recognise")
     readings = iter(read_inputs(classifier, [imagetext.model_input(p) for p in flat], k))
-    chars: list[CharReading] = []
-    for options in per_group:
+
+    # Boxes: the user's in image pixels; the scoring's on the pen's centre line.
+    def char(p: imagetext.Piece, r: Reading) -> tuple[CharReading, Box]:
+        line = Box(*imagetext.centre_box(p.box, lay.stroke))
+        return CharReading(Ink(), Box(*(v * scale for v in p.box)), r), line
+
+    def score(chars: list[tuple[CharReading, Box]]) -> float:
+        return _score([c.reading for c, _ in chars], [b for _, b in chars], IMAGE_WIDE,
+                      letters)
+
+    chosen: list[tuple[list[CharReading], float]] = []
+    for options in lay.groups:
         best: list[CharReading] = []
         best_score = -math.inf
         whole_h = options[0].pieces[0].box[3] - options[0].pieces[0].box[1]
         for o in options:
-            rs = [next(readings) for _ in o.pieces]
-            boxes = [Box(*(v * scale for v in p.box)) for p in o.pieces]
+            read = [char(p, next(readings)) for p in o.pieces]
             if len(o.pieces) > 1 and any(p.box[3] - p.box[1] < MIN_PIECE_HEIGHT * whole_h
                                          for p in o.pieces):
                 continue
             margin = (SPLIT_MARGIN - IMAGE_SPLIT_MARGIN
-                      - (LETTER_SPLIT_COST if letters else 0.0)) * (len(rs) - 1)
-            score = (_score(rs, boxes, IMAGE_WIDE, letters) + margin
-                     - IMAGE_CROSSING_PENALTY * o.extra_crossings)
-            if score > best_score:
-                best = [CharReading(Ink(), b, r) for b, r in zip(boxes, rs, strict=True)]
-                best_score = score
-        chars += best
-    return NumberReading(with_case(chars, classifier.info) if letters else chars)
+                      - (LETTER_SPLIT_COST if letters else 0.0)) * (len(read) - 1)
+            total = score(read) + margin - IMAGE_CROSSING_PENALTY * o.extra_crossings
+            if not letters and o.cuts_ink and o.extra_crossings == 0 and all(
+                    p.box[3] - p.box[1] >= FULL_HEIGHT * whole_h for p in o.pieces):
+                total += IMAGE_SPLIT_MARGIN * (len(read) - 1)
+            if total > best_score:
+                best, best_score = [c for c, _ in read], total
+        chosen.append((best, best_score))
+    merges = []
+    for m in lay.merges:
+        one, line = char(m.piece, next(readings))
+        merges.append((m.start, m.end, _merge_value(one, m.end - m.start, MERGE_BONUS,
+                                                    letters, line, IMAGE_WIDE), one))
+    out = _best_path(chosen, merges)
+    return NumberReading(with_case(out, classifier.info) if letters else out)
 
 
 def check_readable(ink: Ink) -> None:
