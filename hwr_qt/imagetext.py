@@ -271,7 +271,9 @@ def _crop(ink: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> Piece | None:
 class Option:
     pieces: list[Piece]
     extra_crossings: int
-    cuts_ink: bool = True  # False: parted between components, like strokes at pen lifts
+    # Each cut meets one stroke and leaves each piece in one piece: how touching digits
+    # come apart (a cut through one digit mostly leaves a loose end on one side).
+    clean: bool = False
 
 
 @dataclass(frozen=True)
@@ -338,8 +340,7 @@ def layout(ink: np.ndarray, split_aspect: float = SPLIT_ASPECT) -> Layout:
             pieces = [_crop(np.where(np.isin(region, part), own, 0.0).astype(np.float32),
                             0, g.width, 0, g.height) for part in parts]
             if all(p is not None for p in pieces):
-                options.append(Option([_shift(p, g) for p in pieces if p is not None], 0,
-                                      cuts_ink=False))
+                options.append(Option([_shift(p, g) for p in pieces if p is not None], 0))
         for cuts in cut_sets(own, stroke, split_aspect):
             edges = [0, *cuts, g.width]
             pieces = [_crop(own, a, b, 0, g.height) for a, b in zip(edges, edges[1:],
@@ -347,7 +348,10 @@ def layout(ink: np.ndarray, split_aspect: float = SPLIT_ASPECT) -> Layout:
             if any(p is None for p in pieces):
                 continue
             extra = sum(max(0, crossings(own, c, stroke) - 1) for c in cuts)
-            options.append(Option([_shift(p, g) for p in pieces if p is not None], extra))
+            clean = extra == 0 and all(_one_piece(p.ink, speck) for p in pieces
+                                       if p is not None)
+            options.append(Option([_shift(p, g) for p in pieces if p is not None], extra,
+                                  clean))
         out.append(options)
         wholes.append(g)
     return Layout(out, _merges(ink, labels, wholes, stroke), stroke)
@@ -379,6 +383,12 @@ def _merges(ink: np.ndarray, labels: np.ndarray, groups: list[Group], stroke: fl
                 if piece is not None:
                     out.append(Merge(i, j + 1, _shift(piece, g)))
     return out
+
+
+def _one_piece(ink: np.ndarray, speck: float) -> bool:
+    """Whether the ink is one connected component, crumbs smaller than ``speck`` aside."""
+    _, comps = label_components(ink > 0)
+    return sum(max(c.x1 - c.x0, c.y1 - c.y0) >= speck for c in comps) == 1
 
 
 def _shift(p: Piece, g: Group) -> Piece:

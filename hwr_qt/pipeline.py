@@ -379,7 +379,7 @@ def read_image_ink(classifier: Classifier, ink: np.ndarray, k: int = 3,
             margin = (SPLIT_MARGIN - IMAGE_SPLIT_MARGIN
                       - (LETTER_SPLIT_COST if letters else 0.0)) * (len(read) - 1)
             total = score(read) + margin - IMAGE_CROSSING_PENALTY * o.extra_crossings
-            if not letters and o.cuts_ink and o.extra_crossings == 0 and all(
+            if not letters and o.clean and all(
                     p.box[3] - p.box[1] >= FULL_HEIGHT * whole_h for p in o.pieces):
                 total += IMAGE_SPLIT_MARGIN * (len(read) - 1)
             if total > best_score:
