@@ -90,3 +90,78 @@ def test_light_ink_on_dark_paper_reads_the_same():
     a = paper.ink_from_gray(g)
     b = paper.ink_from_gray(1.0 - g)
     assert (a > 0).sum() > 0 and (b[30:70, 72:76] > 0.5).all()
+
+
+# Hand-drawn shapes on a clean page: strokes of discs along lines and ellipses.
+def _disc(img: np.ndarray, cy: float, cx: float, r: float) -> None:
+    yy, xx = np.mgrid[:img.shape[0], :img.shape[1]]
+    img[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] = 1.0
+
+
+def _line(img: np.ndarray, y0: float, x0: float, y1: float, x1: float, r: float = 4) -> None:
+    for t in np.linspace(0.0, 1.0, 200):
+        _disc(img, y0 + (y1 - y0) * t, x0 + (x1 - x0) * t, r)
+
+
+def _ring(img: np.ndarray, cy: float, cx: float, ry: float, rx: float, r: float = 4) -> None:
+    for a in np.linspace(0.0, 2 * np.pi, 300):
+        _disc(img, cy + ry * np.sin(a), cx + rx * np.cos(a), r)
+
+
+def _bridged_ten() -> np.ndarray:
+    """A "1" joined to a "0" by a thin stroke at mid-height: one component, barely
+    wider than tall once the pen's width is taken off."""
+    img = np.zeros((140, 180), np.float32)
+    _line(img, 20, 30, 120, 30)
+    _line(img, 70, 30, 70, 44, 2)
+    _ring(img, 70, 82, 50, 34)
+    return img
+
+
+def _open_four() -> np.ndarray:
+    """An open "4": its L and its stem are two components, side by side."""
+    img = np.zeros((140, 140), np.float32)
+    _line(img, 20, 40, 80, 30)
+    _line(img, 80, 30, 80, 80)
+    _line(img, 30, 90, 125, 90)
+    return img
+
+
+def test_a_cut_counts_solid_strokes_not_halo_or_grain():
+    ink = np.zeros((40, 3), np.float32)
+    ink[10:16, 1] = 1.0  # a stroke 6 px thick
+    ink[18:21, 1] = 0.2  # JPEG ringing beside it
+    ink[30, 1] = 0.9  # one grain of noise
+    assert imagetext.crossings(ink, 1, width=6.0) == 1
+    ink[25:31, 1] = 1.0  # a second stroke
+    assert imagetext.crossings(ink, 1, width=6.0) == 2
+
+
+def test_touching_digits_come_apart_at_their_joint(recognizer):
+    from hwr_qt.pipeline import read_image_ink
+
+    img = _bridged_ten()
+    (options,) = imagetext.candidates(img)  # one component, one group
+    assert any(o.clean and len(o.pieces) == 2 for o in options)
+    number = read_image_ink(recognizer, img)
+    assert number.text == "10"
+    one, zero = (c.box for c in number.chars)
+    assert one.x1 <= 45 <= zero.x0 + 8  # cut at the joint, not through the "0"
+
+
+def test_a_digit_in_two_components_is_read_whole(recognizer):
+    from hwr_qt.pipeline import read_image_ink
+
+    img = _open_four()
+    lay = imagetext.layout(img)
+    assert len(lay.groups) == 2 and [(m.start, m.end) for m in lay.merges] == [(0, 2)]
+    number = read_image_ink(recognizer, img)
+    assert number.text == "4"
+    box = number.chars[0].box
+    assert box.x0 <= 30 and box.x1 >= 90  # the L and the stem
+    # Two whole digits side by side are never merged, however close.
+    apart = np.zeros((140, 160), np.float32)
+    _line(apart, 20, 30, 120, 30)
+    _ring(apart, 70, 80, 50, 30)
+    assert imagetext.layout(apart).merges == []
+    assert read_image_ink(recognizer, apart).text == "10"
