@@ -11,7 +11,8 @@ drawing path (``pipeline.read_number``) is printed beside it.
 
 ``--split val`` is for tuning; ``--split test`` (writers never used for training or for
 tuning anything here) is the figure to report. Everything is seeded: the same arguments
-print the same table. ``--save DIR`` writes the images to look at.
+print the same table. ``--save DIR`` writes the first images, and every one misread
+(``fail-...-LABEL-read-TEXT.jpg``), to look at.
 """
 
 from __future__ import annotations
@@ -195,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", type=Path, default=None)
     p.add_argument("--pen-dir", default=None, help="default: $HWR_PEN_DIR")
-    p.add_argument("--save", type=Path, default=None, help="write the images here")
+    p.add_argument("--save", type=Path, default=None,
+                   help="write the first images and the misread ones here")
     args = p.parse_args(argv)
 
     from PySide6.QtGui import QGuiApplication
@@ -218,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.save and n < 200:
             img.save(str(args.save / f"single-{n:04d}-{s.label}.jpg"), "JPG", 95)
         got = read_photo(recognizer, img)
+        if args.save and got != s.label:
+            img.save(str(args.save / f"fail-single-{n:04d}-{s.label}-read-{got or 'none'}.jpg"),
+                     "JPG", 95)
         photo_ok += got == s.label
         per_source[s.source][0] += got == s.label
         per_source[s.source][1] += 1
@@ -236,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.save and n < 100:
             img.save(str(args.save / f"number-{n:04d}-{label}.jpg"), "JPG", 95)
         got = read_photo(recognizer, img)
+        if args.save and got != label:
+            img.save(str(args.save / f"fail-number-{n:04d}-{label}-read-{got or 'none'}.jpg"),
+                     "JPG", 95)
         num_ok += got == label
         num_ink_ok += pipeline.read_number(recognizer, ink).text == label
     wall = time.perf_counter() - t0

@@ -4,7 +4,11 @@ The image's ink (``paper.ink_from_gray``) is cut into 8-connected components. As
 strokes (``hwr_qt.segment``), components whose horizontal extents overlap form one
 character (a "5" whose flag does not touch, a stroke broken by a faint pen), specks are
 dropped, and a group wide enough to hold touching digits is also cut at the thinnest
-columns; ``pipeline.score_pieces``, the ink path's scoring, picks the reading. Each
+columns; neighbouring groups that may be one character (an open "4" whose stem stands
+apart) are also offered merged (``segment.merge_candidates``' rule). Geometry is judged
+on the pen's centre line (``centre_box``: the box less the measured stroke width), so a
+thick pen's digits are as wide as drawn ones, and a cut's crossings count solid strokes
+only. ``pipeline.read_image_ink``, with the ink path's scoring, picks the reading. Each
 character is cut out with its own components only (neighbours masked) and goes through
 ``preprocess.normalize_image``. Boxes are in the image's pixels.
 """
