@@ -313,6 +313,7 @@ def test_a_failed_background_save_is_reported(qtbot, window, warnings, monkeypat
     correct(qtbot, window, "7")
     flush_saves()
     qtbot.waitUntil(lambda: len(warnings) == 1)
-    assert warnings[0].startswith("Cannot save your handwriting: cannot save the "
-                                  "handwriting profile") and warnings[0].endswith("disk full")
+    assert warnings[0].startswith("Cannot save your handwriting: Cannot save the "
+                                  "handwriting profile")
+    assert "disk full.\nThe correction is used until you quit" in warnings[0]
     assert window.last_number.text == "7"  # learned all the same

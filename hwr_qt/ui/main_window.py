@@ -433,7 +433,10 @@ class MainWindow(QMainWindow):
 
     def _profile_not_saved(self, message: str) -> None:
         """A correction's background save failed: it is learned, but not on disk."""
-        QMessageBox.warning(self, self.tr("Cannot save your handwriting"), message)
+        QMessageBox.warning(
+            self, self.tr("Cannot save your handwriting"),
+            self.tr("{0}.\nThe correction is used until you quit, but it is not on disk.")
+            .format(message[0].upper() + message[1:]))
 
     def _profile_problem(self, message: str) -> None:
         self.profile_message = message[0].upper() + message[1:]
