@@ -260,32 +260,30 @@ def _cross(a: np.ndarray, b: np.ndarray) -> bool:
     return bool((b_straddles_a & a_straddles_b).any())
 
 
-def _nearest(p: np.ndarray, line: np.ndarray) -> tuple[float, np.ndarray]:
-    """Distance from point ``p`` to the polyline ``line``, and the nearest point on it:
-    on its segments, not only its points (a sparse digitiser's straight stroke has few)."""
+def _projections(p: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For points ``p`` [n,2] and each segment of the polyline ``line`` [m,2]: the
+    distance [n,k] and the nearest point on the segment [n,k,2] (on its segments, not only
+    its points: a sparse digitiser's straight stroke has few)."""
     if len(line) == 1:
-        return float(np.hypot(*(line[0] - p))), line[0]
-    a, d = line[:-1], np.diff(line, axis=0)
-    t = np.clip(((p - a) * d).sum(axis=1) / np.maximum((d * d).sum(axis=1), 1e-12), 0, 1)
-    q = a + t[:, None] * d
-    dist = np.hypot(*(q - p).T)
-    k = int(np.argmin(dist))
-    return float(dist[k]), q[k]
+        q = np.broadcast_to(line[0], (len(p), 1, 2))
+    else:
+        a, d = line[:-1], np.diff(line, axis=0)
+        rel = p[:, None, :] - a[None, :, :]
+        t = np.clip((rel * d).sum(axis=2) / np.maximum((d * d).sum(axis=1), 1e-12), 0, 1)
+        q = a[None, :, :] + t[..., None] * d[None, :, :]
+    return np.hypot(*(q - p[:, None, :]).transpose(2, 0, 1)), q
+
+
+def _nearest(p: np.ndarray, line: np.ndarray) -> tuple[float, np.ndarray]:
+    """Distance from point ``p`` to the polyline ``line``, and the nearest point on it."""
+    dist, q = _projections(p[None, :], line)
+    k = int(np.argmin(dist[0]))
+    return float(dist[0, k]), q[0, k]
 
 
 def _thinned(points: np.ndarray) -> np.ndarray:
     step = -(-len(points) // MEET_POINTS)
     return points if step == 1 else np.vstack([points[::step], points[-1:]])
-
-
-def _points_to_polyline(p: np.ndarray, line: np.ndarray) -> float:
-    """The least distance from any of points ``p`` [n,2] to the polyline ``line`` [m,2]."""
-    if len(line) == 1:
-        return float(np.hypot(*(p - line[0]).T).min())
-    a, d = line[:-1], np.diff(line, axis=0)  # segments [m-1]
-    rel = p[:, None, :] - a[None, :, :]  # [n, m-1, 2]
-    t = np.clip((rel * d).sum(axis=2) / np.maximum((d * d).sum(axis=1), 1e-12), 0, 1)
-    return float(np.hypot(*(rel - t[..., None] * d).transpose(2, 0, 1)).min())
 
 
 def strokes_meet(a: Stroke, b: Stroke, reach: float) -> bool:
@@ -297,7 +295,7 @@ def strokes_meet(a: Stroke, b: Stroke, reach: float) -> bool:
             pb.min(axis=0) - reach > pa.max(axis=0)).any():
         return False
     ta, tb = _thinned(pa), _thinned(pb)
-    if min(_points_to_polyline(ta, tb), _points_to_polyline(tb, ta)) <= reach:
+    if min(_projections(ta, tb)[0].min(), _projections(tb, ta)[0].min()) <= reach:
         return True
     return len(pa) > 1 and len(pb) > 1 and _cross(ta, tb)
 
