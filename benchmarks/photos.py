@@ -254,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
           f"number layout {args.layout}, "
           f"model {recognizer.path.name}")
     print(f"{'':28}{'photo':>10}{'ink':>10}")
-    print(f"{'single digits (n=' + str(n1) + ')':28}{photo_ok / n1:>10.2%}{ink_ok / n1:>10.2%}")
+    if n1:
+        print(f"{'single digits (n=' + str(n1) + ')':28}{photo_ok / n1:>10.2%}"
+              f"{ink_ok / n1:>10.2%}")
     if n4:
         print(f"{'4-digit numbers (n=' + str(n4) + ')':28}{num_ok / n4:>10.2%}"
               f"{num_ink_ok / n4:>10.2%}")

@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from PySide6.QtGui import QImage, QImageReader
 
-from hwr_qt.paper import ink_from_gray
+from hwr_qt.paper import ink_from_gray, widen_thin_strokes
 from hwr_qt.preprocess import normalize_image
 from hwr_qt.raster import qimage_to_array
 
@@ -166,4 +166,4 @@ def image_ink(image: QImage) -> np.ndarray:
 
 def image_to_input(path: str | Path) -> np.ndarray:
     """An image file holding one character -> float32 [28, 28] model input."""
-    return normalize_image(image_ink(read_image(path)))
+    return normalize_image(widen_thin_strokes(image_ink(read_image(path))))

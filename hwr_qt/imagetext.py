@@ -9,7 +9,8 @@ apart) are also offered merged (``segment.merge_candidates``' rule). Geometry is
 on the pen's centre line (``centre_box``: the box less the measured stroke width), so a
 thick pen's digits are as wide as drawn ones, and a cut's crossings count solid strokes
 only. ``pipeline.read_image_ink``, with the ink path's scoring, picks the reading. Each
-character is cut out with its own components only (neighbours masked) and goes through
+character is cut out with its own components only (neighbours masked), has strokes
+thinner than the canvas pen widened (``paper.widen_thin_strokes``) and goes through
 ``preprocess.normalize_image``. Boxes are in the image's pixels.
 """
 
@@ -21,7 +22,7 @@ from itertools import combinations
 
 import numpy as np
 
-from hwr_qt.paper import stroke_width
+from hwr_qt.paper import stroke_width, widen_thin_strokes
 from hwr_qt.preprocess import normalize_image, resize
 from hwr_qt.segment import MAX_MERGE, MERGE_GAP, PARTIAL
 
@@ -411,4 +412,4 @@ def work_scale(ink: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def model_input(piece: Piece) -> np.ndarray:
-    return normalize_image(piece.ink)
+    return normalize_image(widen_thin_strokes(piece.ink))

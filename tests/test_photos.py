@@ -165,3 +165,37 @@ def test_a_digit_in_two_components_is_read_whole(recognizer):
     _ring(apart, 70, 80, 50, 30)
     assert imagetext.layout(apart).merges == []
     assert read_image_ink(recognizer, apart).text == "10"
+
+
+def _model_width(x: np.ndarray) -> float:
+    """Stroke width of a model input, in model pixels (this estimator reads the canvas
+    pen's strokes as about 1.9)."""
+    return paper.stroke_width(x >= paper.SOLID * float(x.max()))
+
+
+def _two_lines(height: int, r: float) -> np.ndarray:
+    img = np.zeros((height + 20, height + 20), np.float32)
+    _line(img, 10, 10 + height / 2, 10 + height, 10 + height / 3, r)
+    _line(img, 10, 10 + height / 2, 10 + height / 3, 10 + height / 6, r)
+    return img
+
+
+@pytest.mark.parametrize("height", [30, 120, 400])
+def test_a_fine_pen_reaches_the_model_as_wide_as_the_canvas_pen(height):
+    from hwr_qt.preprocess import normalize_image
+
+    img = _two_lines(height, max(0.5, 0.02 * height))  # a fine liner, ~1 model pixel
+    plain = normalize_image(img)
+    widened = normalize_image(paper.widen_thin_strokes(img))
+    assert _model_width(plain) < 1.3
+    assert 1.7 <= _model_width(widened) <= 2.6  # the canvas pen's strokes: ~1.9
+    # The shape stays where it was: the widened ink covers the thin one.
+    assert (widened[plain > 0.5] > 0.5).all()
+
+
+def test_a_pen_as_wide_as_the_canvas_pen_is_left_alone():
+    from hwr_qt.preprocess import normalize_image
+
+    img = _two_lines(120, 9)  # 18 px in 138 px: 2.6 model pixels
+    out = normalize_image(paper.widen_thin_strokes(img))
+    assert np.abs(out - normalize_image(img)).max() < 0.15
