@@ -409,6 +409,7 @@ def crossings(ink: Ink, x: float) -> int:
 class Split:
     pieces: list[Ink]
     extra_crossings: int  # beyond one per cut: a cut through a loop's body, not a joint
+    overlap: float = 0.0  # stroke partitions: the most neighbouring parts' x-extents share
 
 
 def split_candidates(group: Ink, max_digits: int = 6) -> list[Split]:
@@ -461,13 +462,15 @@ def _x_overlap(a: Box, b: Box, min_w: float) -> float:
     return (min(a.x1, b.x1) - max(a.x0, b.x0)) / max(narrow.width, min_w)
 
 
-def stroke_partitions(group: Ink) -> list[Split]:
+def stroke_partitions(group: Ink, max_overlap: float = SIDE_OVERLAP) -> list[Split]:
     """Ways to read a group of several strokes as 2..``MAX_PARTS`` digits, stroke-wise.
 
     Strokes are ordered by the centre of their boxes and cut into runs; neighbouring
-    runs must stand side by side (x-overlap at most ``SIDE_OVERLAP`` of the narrower),
+    runs must stand side by side (x-overlap at most ``max_overlap`` of the narrower),
     as two digits do even when written touching. The parts of one digit
-    (the L and the stem of a "4", a "5" and its flag) overlap more and are not parted.
+    (the L and the stem of a "4", a "5" and its flag) overlap more and are not parted
+    at the default; a larger ``max_overlap`` also offers them, for the scoring to judge
+    (a hurried "1" written into the "3" before it).
     """
     n = len(group.strokes)
     if not 2 <= n <= MAX_PARTITION_STROKES:
@@ -482,9 +485,10 @@ def stroke_partitions(group: Ink) -> list[Split]:
         for cuts in itertools.combinations(range(1, n), parts - 1):
             runs = [order[a:b] for a, b in zip((0, *cuts), (*cuts, n), strict=True)]
             rboxes = [functools.reduce(Box.union, (boxes[i] for i in r)) for r in runs]
-            if all(_x_overlap(a, b, min_w) <= SIDE_OVERLAP
-                   for a, b in zip(rboxes, rboxes[1:], strict=False)):
-                out.append(Split([group.subset(sorted(r)) for r in runs], 0))
+            overlap = max(_x_overlap(a, b, min_w)
+                          for a, b in zip(rboxes, rboxes[1:], strict=False))
+            if overlap <= max_overlap:
+                out.append(Split([group.subset(sorted(r)) for r in runs], 0, overlap))
     return out
 
 

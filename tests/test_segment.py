@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from inkshapes import OPEN_FOUR, THREE_STROKE_FOUR, digit, joined, moved, number
+from inkshapes import OPEN_FOUR, THREE_STROKE_FOUR, digit, joined, moved, number, polyline
 
 from hwr_qt.ink import Ink, Point, Stroke
 from hwr_qt.pipeline import read_number
 from hwr_qt.segment import (
+    SIDE_OVERLAP,
     crossings,
     cut_strokes,
     group_strokes,
@@ -173,6 +174,26 @@ def test_overlapping_digits_in_one_group_are_parted_stroke_wise(recognizer):
     parts = stroke_partitions(group)
     assert [[p.strokes for p in c.pieces] for c in parts] == [[ink.strokes[:1], ink.strokes[1:]]]
     assert read_number(recognizer, ink).text == "27"
+
+
+def test_a_digit_written_into_its_neighbour_is_parted_at_a_cost(recognizer):
+    ink = number("21", gap=-40)  # the 1 stands inside the 2's extent
+    (group,) = group_strokes(ink)
+    assert stroke_partitions(group) == []  # the parts of one digit overlap like this
+    (split,) = stroke_partitions(group, max_overlap=1.0)
+    assert split.overlap > SIDE_OVERLAP
+    assert read_number(recognizer, ink).text == "21"
+    # A stroke standing inside a 0 (a slashed zero) still makes one 0.
+    assert read_number(recognizer, number("01", gap=-40)).text == "0"
+
+
+@pytest.mark.parametrize("letter", ["X", "A"])
+def test_a_letters_crossing_strokes_are_not_parted_into_digits(recognizer, letter):
+    strokes = {"X": [polyline((0, 0), (70, 100)), polyline((70, 0), (0, 100))],
+               "A": [polyline((0, 100), (35, 0)), polyline((35, 0), (70, 100)),
+                     polyline((15, 60), (55, 60))]}[letter]
+    # Digits mode: rejected whole, and its bars are not read as "1"s and "4"s.
+    assert read_number(recognizer, Ink(tuple(strokes))).text == "?"
 
 
 def test_strokes_of_one_digit_are_not_parted():
