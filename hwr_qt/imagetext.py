@@ -22,7 +22,7 @@ from itertools import combinations
 
 import numpy as np
 
-from hwr_qt.paper import stroke_width, widen_thin_strokes
+from hwr_qt.paper import SOLID, stroke_width, widen_thin_strokes
 from hwr_qt.preprocess import normalize_image, resize
 from hwr_qt.segment import MAX_MERGE, MERGE_GAP, PARTIAL
 
@@ -42,7 +42,6 @@ SPLIT_ASPECT = 0.8
 LETTER_SPLIT_ASPECT = 1.0  # letters as before: H, N, U are about as wide as tall
 MINIMA = 5  # thinnest columns tried as cuts between touching digits
 DIGIT_ASPECT = 0.6  # typical digit width / height, to guess how many are touching
-SOLID = 0.5  # of the ink's peak: paler pixels are a stroke's halo, not the stroke
 # A merged run may be wider than segment.MERGE_ASPECT: an open "4" (L and stem apart) is
 # as wide as tall; the scoring, not the rule, then decides.
 MERGE_ASPECT = 1.0

@@ -32,7 +32,7 @@ MIN_CONTRAST = 0.08  # weaker "ink" than this (relative to the paper) is a blank
 # at 2.3; all val digits unchanged or better).
 MIN_PEN = 2.3
 WIDEN_SIDE = 4 * BOX  # widening happens at four times the model's scale
-SOLID = 0.5  # of the ink's peak: the core of a stroke, for measuring its width
+SOLID = 0.5  # of the ink's peak: paler pixels are a stroke's halo, not the stroke
 
 
 def ink_is_dark(gray: np.ndarray) -> bool:
