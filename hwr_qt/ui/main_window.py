@@ -86,6 +86,11 @@ MODE_BUTTONS = {"digits": "0–9", "letters": "Aa", "all": "A1"}  # toolbar text
 PROFILE_FILTER = "Handwriting profiles (*.json.gz);;All files (*)"
 
 
+def capitalised(message: str) -> str:
+    """A lower-case one-line error as the start of a sentence (an empty one stays empty)."""
+    return message[:1].upper() + message[1:]
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, model_path: Path | None = None,
                  profile_path: Path | None = None) -> None:
@@ -436,10 +441,10 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(
             self, self.tr("Cannot save your handwriting"),
             self.tr("{0}.\nThe correction is used until you quit, but it is not on disk.")
-            .format(message[0].upper() + message[1:]))
+            .format(capitalised(message)))
 
     def _profile_problem(self, message: str) -> None:
-        self.profile_message = message[0].upper() + message[1:]
+        self.profile_message = capitalised(message)
         self.statusBar().showMessage(self.profile_message, 20000)
 
     def _set_mode_state(self, mode: str) -> None:
@@ -509,7 +514,7 @@ class MainWindow(QMainWindow):
         try:
             check_readable(ink)
         except InkError as e:
-            self._show_problem(str(e)[0].upper() + str(e)[1:] + ".",
+            self._show_problem(capitalised(str(e)) + ".",
                                self.tr("Undo or clear to read again."))
             return
         classifier, k = self.classifier, self.bars.k
