@@ -13,8 +13,9 @@ from benchmarks.drawn_ink import negatives as neg
 from benchmarks.drawn_ink.conditions import CANVAS, CONDITIONS, DEFAULT, draw, random_style
 from benchmarks.drawn_ink.naive import naive_input, naive_number_inputs
 from benchmarks.drawn_ink.numbers import compose, draw_number, number_style
+from hwr_qt.ink import Point
 from hwr_qt.raster import render_ink
-from training.trace import image_to_ink, ink_to_arrays, skeleton_strokes
+from training.trace import arrays_to_ink, image_to_ink, ink_to_arrays, skeleton_strokes
 
 
 def disc_image(draw_fn) -> np.ndarray:
@@ -158,3 +159,15 @@ def test_naive_baseline_shrinks_the_whole_canvas(templates):
     assert b.min() >= 0 and a.max() <= 1
     assert (b > 0.1).sum() < (a > 0.1).sum() / 3  # no cropping: a small digit stays small
     assert naive_number_inputs(big).shape == (4, 28, 28)
+
+
+def test_arrays_to_ink_round_trips_points_and_defaults_pressure():
+    xy = np.array([[0.5, 1.25], [2.0, 3.0]])
+    xyp = np.array([[0.5, 1.25, 0.3], [2.0, 3.0, 0.9]], np.float32)
+    ink = arrays_to_ink([xy, np.zeros((0, 2)), xyp])
+    assert len(ink.strokes) == 2  # the empty array is skipped
+    assert ink.strokes[0].points == (Point(0.5, 1.25, 1.0, 0.0), Point(2.0, 3.0, 1.0, 0.0))
+    assert [p.pressure for p in ink.strokes[1].points] == [float(np.float32(0.3)),
+                                                          float(np.float32(0.9))]
+    assert all(type(v) is float for p in ink.strokes[1].points for v in p)
+    np.testing.assert_array_equal(ink_to_arrays(ink)[1], xyp.astype(np.float64))

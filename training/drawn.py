@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from hwr_qt.ink import Ink, Point, Stroke
+from hwr_qt.ink import Ink, Stroke
 from hwr_qt.raster import render_ink
-from training.trace import centroid_dot, resample_polyline, skeleton_strokes
+from training.trace import array_points, centroid_dot, resample_polyline, skeleton_strokes
 
 Template = list[np.ndarray]
 
@@ -43,8 +43,7 @@ def restyle(template: Template, rng: np.random.Generator) -> Ink:
                                0, 1)
         else:
             pressure = np.ones(len(pts))
-        strokes.append(Stroke(tuple(Point(float(x), float(y), float(p))
-                                    for (x, y), p in zip(pts, pressure, strict=True))))
+        strokes.append(Stroke(array_points(np.column_stack([pts, pressure]))))
     return Ink(tuple(strokes))
 
 
