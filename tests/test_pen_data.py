@@ -23,7 +23,7 @@ from training.pen import (
     parse_record,
     writer_split,
 )
-from training.penaug import STYLES, pen_restyle, styled
+from training.penaug import STYLES, pen_restyle, styled, touching_pair
 
 GOOD = {"label": "7", "writer": "w/1", "set": "all",
         "strokes": [[[0, 0], [10, 0], [4, 20]], [[2, 10], [8, 10]]]}
@@ -141,6 +141,19 @@ def test_pen_restyle_keeps_a_drawable_character_and_is_seeded():
     corr = [np.corrcoef(base, render_ink(pen_restyle(SEVEN, np.random.default_rng(i)))
                         .ravel())[0, 1] for i in range(20)]
     assert np.median(corr) > 0.4 and min(corr) < 0.99
+
+
+def test_touching_pair_sets_two_digits_side_by_side_at_one_height():
+    one = Ink.from_points([[[5, 0], [5, 40]]])  # a "1", 40 tall
+    seven = SEVEN  # 30 wide, 50 tall
+    for seed in range(30):
+        pair = touching_pair(one, seven, np.random.default_rng(seed))
+        assert len(pair.strokes) == 2
+        a, b = (s.bounds() for s in pair.strokes)
+        assert a[3] - a[1] == pytest.approx(100) and b[3] - b[1] == pytest.approx(100)
+        gap = b[0] - a[2]  # the 7 starts where the 1 ends, give or take a touch
+        assert -12.0 - 1e-9 <= gap <= 10.0 + 1e-9
+        assert abs((b[1] + b[3]) / 2 - (a[1] + a[3]) / 2) < 30  # one baseline, jittered
 
 
 @pytest.mark.parametrize("label", sorted(STYLES))

@@ -30,7 +30,8 @@ def tiny(tmp_path_factory, mnist_dir, pen_dir):
 
     root = tmp_path_factory.mktemp("tiny")
     recipe = Recipe(arch="default", epochs=1, batch_size=64, negatives=60, drawn=0.3,
-                    pen_repeat=1, pen_letters=30, styles=20, seed=3, val_size=500, limit=300)
+                    pen_repeat=1, pen_letters=30, styles=20, pairs=20, seed=3, val_size=500,
+                    limit=300)
     record = train(recipe, data_dir=str(mnist_dir), out=root / "m", verbose=0,
                    pen_dir=str(pen_dir))
     onnx_path = root / "x" / "digits.onnx"

@@ -9,8 +9,10 @@ then ``epoch(rng)`` draws a fresh augmented mix:
   writer and device might have drawn it (``training.penaug.pen_restyle``);
 - styled digits (slashed 0, European 1, crossed 7, open 4, straight-stemmed 9) drawn onto
   real training samples or from templates;
-- class ``NOT_DIGIT``: generated scribbles/blobs/lines (``training.negatives``) and real
-  pen letters unlike any digit, from training writers only.
+- class ``NOT_DIGIT``: generated scribbles/blobs/lines (``training.negatives``), real
+  pen letters unlike any digit, from training writers only, and (``Recipe.pairs``) two
+  training digits touching side by side: a number's segmentation offers such a pair as
+  one character, and the model should doubt it rather than read it as one digit.
 
 Every image goes through the app's own ``hwr_qt.raster`` / ``hwr_qt.preprocess``.
 Validation never shares a writer with training: pen digits and letters of the 'val'
@@ -34,7 +36,7 @@ from training.drawn import drawn_batch, trace_all
 from training.mnist import load_mnist
 from training.negatives import negative_images
 from training.pen import DIGIT_FILES, LETTER_FILES, UNLIKE_DIGITS, PenData, load_pen
-from training.penaug import STYLES, pen_restyle, styled
+from training.penaug import STYLES, pen_restyle, styled, touching_pair
 from training.recipe import Recipe, Seeds
 
 NOT_DIGIT = 10  # class index of "not a digit"
@@ -153,7 +155,7 @@ class TrainingData:
             return len(self.y_mnist)
         n = len(self.y_mnist)
         if self.pen_inks:
-            n += len(self.pen_inks) * r.pen_repeat + r.styles
+            n += len(self.pen_inks) * r.pen_repeat + r.styles + r.pairs
         if self.negative_pool is not None:
             n += r.negatives
         if self.letter_inks:
@@ -182,6 +184,14 @@ class TrainingData:
             xs_s, ys_s = self._styled(rng, r.styles)
             xs.append(xs_s)
             ys.append(ys_s)
+        if self.pen_inks and r.pairs:
+            first = rng.integers(len(self.pen_inks), size=r.pairs)
+            second = rng.integers(len(self.pen_inks), size=r.pairs)
+            xs.append(render_all([
+                pen_restyle(touching_pair(self.pen_inks[i], self.pen_inks[j], rng), rng,
+                            strength=0.7) for i, j in zip(first.tolist(), second.tolist(),
+                                                          strict=True)]))
+            ys.append(np.full(r.pairs, NOT_DIGIT, np.int64))
         if self.negative_pool is not None:
             pick = rng.choice(len(self.negative_pool), r.negatives, replace=False)
             xs.append(augment_batch(self.negative_pool[pick], rng, keep=0.3))

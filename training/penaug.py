@@ -85,6 +85,24 @@ def pen_restyle(ink: Ink, rng: np.random.Generator, *, strength: float = 1.0) ->
     return arrays_to_ink(out)
 
 
+def touching_pair(a: Ink, b: Ink, rng: np.random.Generator) -> Ink:
+    """Two digits side by side at one height, touching, overlapping or nearly so: what
+    a number's segmentation offers as one character when a "1" is glued to its neighbour
+    or two digits run together. A model that reads it as one digit lets that win."""
+    def fitted(ink: Ink) -> Strokes:
+        strokes = _xy(ink)
+        x0, y0, _, y1 = _bbox(strokes)
+        s = 100.0 / max(y1 - y0, 1e-6)
+        return [(st - (x0, y0)) * s for st in strokes]
+
+    left, right = fitted(a), fitted(b)
+    width = _bbox(left)[2]
+    gap = rng.uniform(-0.12, 0.1) * 100.0  # < 0: the boxes overlap
+    dy = rng.normal(0.0, 5.0)
+    right = [st + (width + gap, dy) for st in right]
+    return arrays_to_ink(left + right)
+
+
 # --- styles ----------------------------------------------------------------------------
 def slashed_zero(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     """A 0 with a diagonal through it (Ø: Scandinavia, Germany, programmers)."""

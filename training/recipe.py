@@ -24,6 +24,7 @@ class Recipe:
     pen_repeat: int = 3  # restyled copies of each real pen training digit per epoch
     pen_letters: int = 6000  # real pen letters (unlike digits) per epoch as "not a digit"
     styles: int = 2500  # styled digits (slashed 0, European 1, ...) per epoch
+    pairs: int = 0  # two training digits touching side by side, per epoch, as "not a digit"
     letter_repeat: int = 0  # chars: restyled copies of each real pen training letter
     mnist_share: float = 1.0  # chars: share of the MNIST training split drawn each epoch
     seed: int = 1

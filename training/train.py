@@ -175,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                    "pen letter per epoch")
     p.add_argument("--mnist-share", type=float, help="chars: share of MNIST per epoch (0..1)")
     p.add_argument("--styles", type=int, help="styled digits per epoch (slashed 0, ...)")
+    p.add_argument("--pairs", type=int, help="touching pairs of pen digits per epoch as "
+                   "'not a digit'")
     p.add_argument("--mnist-clean", type=float, help="share of MNIST digits left "
                    "un-augmented each epoch (0..1)")
     aug = p.add_mutually_exclusive_group()
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, val_size=args.val_size,
         limit=args.limit, drawn=args.drawn, negatives=args.negatives,
         pen_repeat=args.pen_repeat, pen_letters=args.pen_letters, styles=args.styles,
+        pairs=args.pairs,
         mnist_clean=args.mnist_clean, augment=args.augment, letter_repeat=args.letter_repeat,
         mnist_share=args.mnist_share)
     verbose = args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
