@@ -23,8 +23,15 @@ WHITE = QColor(255, 255, 255)
 MIN_PRESSURE_FACTOR = 0.75  # pressure 0 draws 75 % of the width, pressure 1 draws 100 %
 
 
+def pressure_factors(pressure: np.ndarray) -> np.ndarray:
+    """Width multipliers for pressures (out-of-range pressures are clipped to 0..1)."""
+    out: np.ndarray = MIN_PRESSURE_FACTOR + (1.0 - MIN_PRESSURE_FACTOR) * np.clip(
+        pressure, 0.0, 1.0)
+    return out
+
+
 def pressure_factor(pressure: float) -> float:
-    return MIN_PRESSURE_FACTOR + (1.0 - MIN_PRESSURE_FACTOR) * min(max(pressure, 0.0), 1.0)
+    return float(pressure_factors(np.float64(pressure)))
 
 
 def qimage_to_array(image: QImage) -> np.ndarray:
@@ -95,8 +102,7 @@ def paint_stroke(painter: QPainter, stroke: Stroke, to_px: Callable[[float, floa
         return
     # Each segment at its mean pressure (widths computed at once: training draws millions).
     p = np.fromiter((pt.pressure for pt in pts), np.float64, len(pts))
-    mean = np.clip((p[:-1] + p[1:]) / 2, 0.0, 1.0)
-    widths = pen_width * (MIN_PRESSURE_FACTOR + (1.0 - MIN_PRESSURE_FACTOR) * mean)
+    widths = pen_width * pressure_factors((p[:-1] + p[1:]) / 2)
     for a, b, w in zip(q[:-1], q[1:], widths.tolist(), strict=True):
         pen.setWidthF(w)
         painter.setPen(pen)
