@@ -46,6 +46,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 
+from benchmarks import pathmodel  # noqa: E402
 from benchmarks.report import table  # noqa: E402
 from hwr_qt.adapt import AdaptedClassifier, Adapter, margin_against  # noqa: E402
 from hwr_qt.classifier import ModelInfo  # noqa: E402
@@ -53,6 +54,7 @@ from hwr_qt.ink import Ink, Point, Stroke  # noqa: E402
 from hwr_qt.profile import Profile  # noqa: E402
 from hwr_qt.recognizer import ModelError, Recognizer  # noqa: E402
 from hwr_qt.resources import default_model_path  # noqa: E402
+from hwr_qt.trajectory import TrajectoryModel, mix, mix_reject  # noqa: E402
 
 MIN_CHARS = 20
 WRONG_COUNT = 20
@@ -74,6 +76,11 @@ class Base:
     feats: np.ndarray
     images: np.ndarray
     inks: list
+    # [N, C] the path model's probabilities and the image model's weight in the mix, as
+    # the app joins them for drawn ink (``pipeline.with_path``); None: image alone.
+    path: np.ndarray | None = None
+    path_weight: float = 1.0
+    path_reject: np.ndarray | None = None  # [N] the path model's P(no character), if any
 
 
 def distorted(ink: Ink, seed: int) -> Ink:
@@ -91,7 +98,7 @@ def distorted(ink: Ink, seed: int) -> Ink:
 
 
 def load_base(rec: Recognizer, mode: str, split: str, pen_dir: str | None,
-              distort: int | None = None) -> Base:
+              distort: int | None = None, path_model: TrajectoryModel | None = None) -> Base:
     from hwr_qt.classifier import mode_accepts
     from training.data import render_all
     from training.pen import load_pen
@@ -116,7 +123,23 @@ def load_base(rec: Recognizer, mode: str, split: str, pen_dir: str | None,
                 np.concatenate([p.probabilities for p in parts]),
                 None if any(r is None for r in rej) else np.concatenate(rej),  # type: ignore[arg-type]
                 np.concatenate(feats),  # type: ignore[arg-type]
-                images, [s.ink for s in samples])
+                images, [s.ink for s in samples], *_path_scores(rec, mode, samples, path_model))
+
+
+def _path_scores(rec: Recognizer, mode: str, samples: list,
+                 path_model: TrajectoryModel | None
+                 ) -> tuple[np.ndarray | None, float, np.ndarray | None]:
+    """The path model's probabilities in the model's label order and its reject scores,
+    where the app would join them (a path model that has the model's labels)."""
+    columns = None if path_model is None else path_model.columns(rec.info.labels)
+    if path_model is None or columns is None:
+        return None, 1.0, None
+    inks = [s.ink for s in samples]
+    parts = [path_model.scores(inks[i:i + 500]) for i in range(0, len(inks), 500)]
+    p = np.concatenate([q for q, _ in parts])[:, columns]
+    rejects = [r for _, r in parts]
+    reject = None if any(r is None for r in rejects) else np.concatenate(rejects)  # type: ignore[arg-type]
+    return p / p.sum(axis=1, keepdims=True), path_model.weight, reject
 
 
 class Reader:
@@ -135,8 +158,15 @@ class Reader:
     def read(self, idx: np.ndarray, adapter: Adapter | None) -> np.ndarray:
         b = self.base
         p, r = b.probs[idx], None if b.reject is None else b.reject[idx]
+        mine = np.zeros(len(idx), bool)
         if adapter is not None and len(adapter):
-            p, r, _ = adapter.adjust(p, r, b.feats[idx])
+            p, r, mine = adapter.adjust(p, r, b.feats[idx])
+        if b.path is not None:  # as the app: a reading from the profile stays as it is
+            p = np.where(mine[:, None], p, mix(p, b.path[idx], b.path_weight))
+            if r is not None and b.path_reject is not None:
+                joined = np.array([mix_reject(float(a), float(c), b.path_weight)
+                                   for a, c in zip(r, b.path_reject[idx], strict=True)])
+                r = np.where(mine, r, joined)
         label = self.columns[p[:, self.columns].argmax(1)]
         if r is not None:
             label = np.where(r >= self.info.reject_threshold, REJECT, label)
@@ -281,14 +311,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mnist-dir")
     ap.add_argument("--no-mnist", action="store_true", help="skip the MNIST identity check")
     ap.add_argument("--json", type=Path, metavar="OUT")
+    pathmodel.add_arguments(ap)
     args = ap.parse_args(argv)
     try:
         rec = Recognizer(args.model or default_model_path())
+        path_model = pathmodel.load(args, args.mode)
     except ModelError as e:
         print(f"benchmarks.adapt: {e}", file=sys.stderr)
         return 2
     t_start = time.perf_counter()
-    base = load_base(rec, args.mode, args.split, args.pen_dir, args.distort)
+    base = load_base(rec, args.mode, args.split, args.pen_dir, args.distort, path_model)
     reader = Reader(rec.info, args.mode, base)
     taught = [teach_writer(reader, base, w) for w in big_writers(base)]
     e0 = sum(t["errors_without"] for t in taught)

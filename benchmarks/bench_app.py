@@ -105,12 +105,15 @@ def main() -> None:
     models = ModelSet()
     model = models.recognizer(args.mode)  # the mode's model, for model-only timings
     rec = models.classifier(args.mode)  # the same read in the mode (its label mask)
-    print(f"mode {args.mode}: model {model.path.name} ({len(rec.info.labels)} labels)")
+    path = models.path_model(args.mode)  # joins drawn ink's reading, as in the app
+    print(f"mode {args.mode}: model {model.path.name} ({len(rec.info.labels)} labels), "
+          f"path model {path.path.name if path else 'none'}")
     ink = load_ink(resource_path("samples/four.json"))
     x = render_ink(ink)
 
     ms = lambda v: statistics.median(v) * 1e3  # noqa: E731
-    t_full = timeit(lambda: read_ink(rec, ink, 3), n)
+    t_full = timeit(lambda: read_ink(rec, ink, 3, path_model=path), n)
+    t_image = timeit(lambda: read_ink(rec, ink, 3), n)
     t_model = timeit(lambda: model.probabilities(x), n)
     t_render = timeit(lambda: render_ink(ink), n)
     screen_ink = on_screen(ink)
@@ -127,18 +130,21 @@ def main() -> None:
                     for s in part.strokes]
     number = Ink(tuple(strokes))
     touching = side_by_side(parts, gap=-0.05 * 200)
-    t_number = timeit(lambda: read_number(rec, number, 3), max(n // 4, 50))
-    t_touching = timeit(lambda: read_number(rec, touching, 3), max(n // 4, 50))
+    t_number = timeit(lambda: read_number(rec, number, 3, path_model=path), max(n // 4, 50))
+    t_touching = timeit(lambda: read_number(rec, touching, 3, path_model=path),
+                        max(n // 4, 50))
     print(f"pen-up -> top-k (render + preprocess + inference): median {ms(t_full):.3f} ms "
           f"(p90 {np.percentile(t_full, 90) * 1e3:.3f} ms, n={n})")
+    print(f"  image alone (no path model):                 median {ms(t_image):.3f} ms "
+          f"(with the path model {ms(t_full) / ms(t_image):.2f}x)")
     print(f"  render + centre only:                        median {ms(t_render):.3f} ms")
     print(f"  model-only inference (onnxruntime, 1 image): median {ms(t_model):.3f} ms")
     print(f"  baseline, naive seed-style pipeline:          median {ms(t_naive):.3f} ms "
           f"(ours is {ms(t_naive) / ms(t_full):.2f}x its speed)")
     print(f"pen-up -> 4-digit number (segment + read):      median {ms(t_number):.3f} ms "
-          f"(read as {read_number(rec, number).text})")
+          f"(read as {read_number(rec, number, path_model=path).text})")
     print(f"  the same digits touching:                     median {ms(t_touching):.3f} ms "
-          f"(read as {read_number(rec, touching).text})")
+          f"(read as {read_number(rec, touching, path_model=path).text})")
 
     if args.latency_only:
         return
@@ -149,10 +155,10 @@ def main() -> None:
           f"peak RSS median {statistics.median(peaks):.0f} MB (max {max(peaks):.0f} MB)")
 
     for _ in range(500):
-        read_ink(rec, ink, 3)
+        read_ink(rec, ink, 3, path_model=path)
     before = rss_mb()
     for _ in range(10_000):
-        read_ink(rec, ink, 3)
+        read_ink(rec, ink, 3, path_model=path)
     after = rss_mb()
     print(f"10 000 recognitions: RSS {before:.1f} -> {after:.1f} MB "
           f"(growth {after - before:+.2f} MB)")

@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
 
+from benchmarks import pathmodel  # noqa: E402
 from hwr_qt import pipeline  # noqa: E402
 from hwr_qt.imagefile import image_ink  # noqa: E402
 from hwr_qt.ink import Ink, Point, Stroke  # noqa: E402
@@ -198,12 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pen-dir", default=None, help="default: $HWR_PEN_DIR")
     p.add_argument("--save", type=Path, default=None,
                    help="write the first images and the misread ones here")
+    pathmodel.add_arguments(p)
     args = p.parse_args(argv)
 
     from PySide6.QtGui import QGuiApplication
 
     _app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 - fonts, JPEG
     recognizer = Recognizer(args.model or default_model_path())
+    path = pathmodel.load(args)  # the ink column reads as the app does; photos have no path
     data = load_pen(args.pen_dir, DIGIT_FILES)
     pool = [s for s in data.select(split=args.split, labels=DIGITS)]
     rng = np.random.default_rng(args.seed)
@@ -226,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         photo_ok += got == s.label
         per_source[s.source][0] += got == s.label
         per_source[s.source][1] += 1
-        ink_ok += pipeline.read_number(recognizer, s.ink).text == s.label
+        ink_ok += pipeline.read_number(recognizer, s.ink, path_model=path).text == s.label
 
     writers = {w: ss for w, ss in _by_writer(pool).items() if len(ss) >= 4}
     names = sorted(writers)
@@ -245,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             img.save(str(args.save / f"fail-number-{n:04d}-{label}-read-{got or 'none'}.jpg"),
                      "JPG", 95)
         num_ok += got == label
-        num_ink_ok += pipeline.read_number(recognizer, ink).text == label
+        num_ink_ok += pipeline.read_number(recognizer, ink, path_model=path).text == label
     wall = time.perf_counter() - t0
 
     n1, n4 = len(singles), args.numbers

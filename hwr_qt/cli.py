@@ -36,6 +36,7 @@ from hwr_qt.pipeline import (
 )
 from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.recognizer import ModelError, ModelOutputError, Prediction, Recognizer
+from hwr_qt.trajectory import TrajectoryModel
 
 PROG = "hwr-qt recognize"
 COMMANDS = ("recognize", "recognise")  # both spellings, as the hwr-qt entry point accepts
@@ -108,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="read with this handwriting profile (made by hwr-qt learn)")
     p.add_argument("--model", metavar="PATH",
                    help="ONNX model (default: the bundled one for the mode)")
+    p.add_argument("--image-only", action="store_true",
+                   help="read drawn digits by their image alone, without the bundled "
+                   "path model (stroke order and direction)")
     return p
 
 
@@ -191,17 +195,18 @@ def shown_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def _read(classifier: Classifier, name: str, k: int) -> NumberReading:
+def _read(classifier: Classifier, name: str, k: int,
+          path_model: TrajectoryModel | None = None) -> NumberReading:
     if name == STDIN:
         ink = parse_ink(sys.stdin.buffer.read(MAX_FILE_BYTES + 1))
         check_readable(ink)
-        number = read_number(classifier, ink, k)
+        number = read_number(classifier, ink, k, path_model=path_model)
         if not number.chars:
             raise EmptyInputError("no ink to recognise")
         return number
     if not is_ink_file(name):
         _ensure_qt_app()
-    return read_file(classifier, name, k)
+    return read_file(classifier, name, k, path_model=path_model)
 
 
 def load_classifier(model: str | None, mode: str) -> Classifier:
@@ -235,6 +240,13 @@ def main(argv: list[str]) -> int:
     except ModelError as e:
         print(f"hwr-qt: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    path_model = None
+    if not args.image_only:
+        models = ModelSet()
+        path_model = models.path_model(args.mode)
+        if models.path_model_problem:  # damaged: say so once; the image model still reads
+            print(f"hwr-qt: warning: {_one_line(ModelError(models.path_model_problem))}; "
+                  "reading by image alone", file=sys.stderr)
 
     failed = False
     with _quiet_qt():
@@ -243,7 +255,7 @@ def main(argv: list[str]) -> int:
             try:
                 if problem:
                     raise OSError(problem)
-                number = _read(classifier, name, args.top_k)
+                number = _read(classifier, name, args.top_k, path_model)
             except FILE_ERRORS as e:
                 failed = True
                 if args.json:

@@ -1,5 +1,6 @@
 """Which model reads which mode: digits from ``digits.onnx``, letters and everything from
-``chars.onnx`` (one model, a label mask per mode; ``classifier.for_mode``).
+``chars.onnx`` (one model, a label mask per mode; ``classifier.for_mode``). Drawn digits
+are also read by their path (``trajectory.onnx``, ``hwr_qt.trajectory``).
 
 A mode whose model is not installed is unavailable with a message, never a crash; a
 model chosen by the user (``--model``, File → Load Model…) reads the modes it serves.
@@ -12,10 +13,15 @@ from pathlib import Path
 from hwr_qt.classifier import MODE_NOUNS, MODES, Classifier, for_mode
 from hwr_qt.recognizer import ModelError, Recognizer
 from hwr_qt.resources import resource_path
+from hwr_qt.trajectory import TrajectoryModel
 
 DEFAULT_MODE = "digits"
 MODEL_FILES = {"digits": "models/digits.onnx", "letters": "models/chars.onnx",
                "all": "models/chars.onnx"}
+PATH_MODEL_FILE = "models/trajectory.onnx"  # digits mode's path model
+# The path model of each mode (letters and everything: one characters path model).
+PATH_MODEL_FILES = {"digits": PATH_MODEL_FILE, "letters": "models/chars_trajectory.onnx",
+                    "all": "models/chars_trajectory.onnx"}
 MODE_TITLES = {"digits": "Digits", "letters": "Letters", "all": "Everything"}
 
 
@@ -55,6 +61,23 @@ class ModelSet:
     def __init__(self, chosen: Path | None = None) -> None:
         self._loaded: dict[Path, Recognizer] = {}
         self.chosen = chosen  # a user's model: used for the modes it serves
+        self._path_models: dict[str, TrajectoryModel | None] = {}
+        self.path_model_problem: str | None = None  # why a damaged path model is not used
+
+    def path_model(self, mode: str = DEFAULT_MODE) -> TrajectoryModel | None:
+        """The bundled path model of ``mode`` (loaded once), or None: not installed, or
+        damaged (``path_model_problem`` says why). Ink is then read by its image alone.
+        It joins only a reader whose labels it has (``TrajectoryModel.columns``)."""
+        relpath = PATH_MODEL_FILES.get(mode, PATH_MODEL_FILE)
+        if relpath not in self._path_models:
+            self._path_models[relpath] = None
+            path = resource_path(relpath)
+            if path.is_file():
+                try:
+                    self._path_models[relpath] = TrajectoryModel(path)
+                except ModelError as e:
+                    self.path_model_problem = str(e)
+        return self._path_models[relpath]
 
     def path_for(self, mode: str) -> Path:
         if self.chosen is not None:

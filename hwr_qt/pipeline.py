@@ -33,6 +33,7 @@ from hwr_qt.segment import (
     split_candidates,
     stroke_partitions,
 )
+from hwr_qt.trajectory import TrajectoryModel, mix, mix_reject
 
 REJECTED_LABEL = "?"  # how views show a rejected character; never a model's label
 SPLIT_MARGIN = 0.1  # mean log-confidence each extra piece must gain
@@ -145,8 +146,44 @@ def read_input(classifier: Classifier, model_input: np.ndarray, k: int = 3,
     return read_inputs(classifier, [model_input], k, mode)[0]
 
 
-def read_ink(classifier: Classifier, ink: Ink, k: int = 3, mode: str | None = None) -> Reading:
-    return read_input(classifier, render_ink(ink), k, mode)
+def read_ink(classifier: Classifier, ink: Ink, k: int = 3, mode: str | None = None,
+             path_model: TrajectoryModel | None = None) -> Reading:
+    """One character of ink; with ``path_model``, its path is read too (``with_path``)."""
+    if mode is not None:
+        classifier = for_mode(classifier, mode)
+    return read_pieces(classifier, [ink], k, path_model)[0]
+
+
+def read_pieces(classifier: Classifier, pieces: list[Ink], k: int = 3,
+                path_model: TrajectoryModel | None = None) -> list[Reading]:
+    """Pieces of ink, each one character, in one inference call per model."""
+    readings = read_inputs(classifier, [render_ink(p) for p in pieces], k)
+    columns = None if path_model is None else path_model.columns(classifier.info.labels)
+    if path_model is None or columns is None:
+        return readings
+    probs, reject = path_model.scores(pieces)
+    if len(columns) < probs.shape[1]:  # the mode's labels only, as ModeClassifier does
+        probs = probs[:, columns]
+        probs = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-30)
+    return with_path(readings, probs, path_model.weight, classifier.info, k, reject)
+
+
+def with_path(readings: list[Reading], path: np.ndarray, weight: float, info: ModelInfo,
+              k: int, path_reject: np.ndarray | None = None) -> list[Reading]:
+    """The image readings joined with the path model's probabilities [N, C]
+    (``trajectory.mix``) and, where both models have one, reject scores [N]
+    (``trajectory.mix_reject``). A reading that came from the user's own examples stays
+    as the profile made it: a correction must hold."""
+    out = []
+    for i, (r, p) in enumerate(zip(readings, path, strict=True)):
+        if not r.from_profile:
+            probs = mix(r.probabilities, p, weight)
+            r = replace(r, probabilities=probs, top_k=ranked(probs, info, k))
+            if r.reject is not None and path_reject is not None:
+                joined = mix_reject(r.reject, float(path_reject[i]), weight)
+                r = replace(r, reject=joined, rejected=joined >= info.reject_threshold)
+        out.append(r)
+    return out
 
 
 def reading_mode(classifier: Classifier, mode: str | None) -> tuple[Classifier, str]:
@@ -257,7 +294,8 @@ def _add_partings(groups: list[Ink], per_group: list[list[Option]], budget: int,
 
 
 def read_number(classifier: Classifier, ink: Ink, k: int = 3,
-                mode: str | None = None) -> NumberReading:
+                mode: str | None = None,
+                path_model: TrajectoryModel | None = None) -> NumberReading:
     """Several characters in one drawing -> per-character readings, left to right.
 
     Each stroke group (``group_strokes``) is read whole and, when it may hold several
@@ -268,7 +306,8 @@ def read_number(classifier: Classifier, ink: Ink, k: int = 3,
     the run's separate readings by the same score: merging is splitting's mirror image.
     Every piece of every option goes through one inference call. In letters and
     everything mode dots and bars join the letter they belong to, the width priors
-    follow the letters and same-shape letters take their case from the word.
+    follow the letters and same-shape letters take their case from the word. With
+    ``path_model`` (digits) every piece's reading joins the pen's path (``read_pieces``).
     """
     classifier, mode = reading_mode(classifier, mode)
     letters = mode != "digits"
@@ -290,7 +329,7 @@ def read_number(classifier: Classifier, ink: Ink, k: int = 3,
     flat = [p for options in per_group for pieces, *_ in options for p in pieces] + merged
     if not flat:
         return NumberReading([])
-    readings = iter(read_inputs(classifier, [render_ink(p) for p in flat], k))
+    readings = iter(read_pieces(classifier, flat, k, path_model))
     # Per group, its best reading (characters and score), as before merges existed.
     chosen: list[tuple[list[CharReading], float]] = []
     for options in per_group:
@@ -440,13 +479,14 @@ def check_readable(ink: Ink) -> None:
 
 
 def read_file(classifier: Classifier, path: str | Path, k: int = 3,
-              mode: str | None = None) -> NumberReading:
+              mode: str | None = None,
+              path_model: TrajectoryModel | None = None) -> NumberReading:
     """An ink (.json/.ink) or image file, either of which may hold several characters.
     Raises InkError/ImageFileError/EmptyInputError/ModelOutputError."""
     if is_ink_file(path):
         ink = load_ink(path)
         check_readable(ink)
-        number = read_number(classifier, ink, k, mode)
+        number = read_number(classifier, ink, k, mode, path_model)
         if not number.chars:
             raise EmptyInputError("no ink to recognise")
         return number

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,29 @@ def _load_problem(e: Exception) -> str:
     return first.rsplit(" : ", 1)[-1][:200]
 
 
+def open_session(path: Path) -> Any:  # onnxruntime.InferenceSession (imported late)
+    """An ONNX Runtime session on the CPU for one model file; ModelError when the file is
+    missing or is no model onnxruntime can load."""
+    import onnxruntime as ort  # deferred: keeps `import hwr_qt...` light
+
+    ort.disable_telemetry_events()  # the event switch too (hwr_qt.privacy: the files)
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    opts = ort.SessionOptions()
+    # One thread: a single 28x28 image is faster without thread hand-offs, and the
+    # GUI thread stays the only busy one.
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    # Fatal only: every failure is raised (as ModelError or from run()) and reported by
+    # the caller; ORT's own error lines on stderr would only duplicate it.
+    opts.log_severity_level = 4
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts,
+                                    providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - onnxruntime raises several unrelated types
+        raise ModelError(f"cannot load model {path.name}: {_load_problem(e)}") from None
+
+
 class Recognizer:
     """One ONNX Runtime session plus the model's description (``info``): a ``Classifier``.
 
@@ -66,26 +90,8 @@ class Recognizer:
     """
 
     def __init__(self, path: str | Path, *, calibrate: bool = True) -> None:
-        import onnxruntime as ort  # deferred: keeps `import hwr_qt...` light
-
-        ort.disable_telemetry_events()  # the event switch too (hwr_qt.privacy: the files)
-
         self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelError(f"model file not found: {self.path}")
-        opts = ort.SessionOptions()
-        # One thread: a single 28x28 image is faster without thread hand-offs, and the
-        # GUI thread stays the only busy one.
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        # Fatal only: every failure is raised (as ModelError or from run()) and reported by
-        # the caller; ORT's own error lines on stderr would only duplicate it.
-        opts.log_severity_level = 4
-        try:
-            self._session = ort.InferenceSession(str(self.path), sess_options=opts,
-                                                 providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises several unrelated types
-            raise ModelError(f"cannot load model {self.path.name}: {_load_problem(e)}") from None
+        self._session = open_session(self.path)
         width = self._check_signature()
         meta = self._session.get_modelmeta().custom_metadata_map
         self.metadata: dict[str, str] = dict(meta)

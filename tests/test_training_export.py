@@ -325,3 +325,30 @@ def test_chars_ensemble_averages_members_and_joins_their_features():
     assert np.allclose(r[:, 0], p_k[:, 62], atol=1e-5)
     assert f.shape == (7, 2 * 256) and np.allclose(f, f_k, atol=1e-4)
     assert {o.name for o in proto.graph.output} == {PROBS, REJECT, FEATURES}
+
+
+def test_path_model_trains_exports_and_loads(tmp_path, pen_dir):
+    """``training.trajectory`` then ``export.trajectory`` on a tiny recipe: the ONNX file
+    matches Keras (checked by the export), says what the app needs, and reads ink."""
+    from export.trajectory import export
+    from hwr_qt.ink import Ink, Point, Stroke
+    from hwr_qt.trajectory import FEATURES_VERSION, TrajectoryModel
+    from training.trajectory import TrajectoryRecipe, train
+
+    recipe = TrajectoryRecipe(epochs=1, repeat=1, styles=40, letters=60, pairs=20,
+                              width=8, limit=400, seed=3)
+    record = train(recipe, str(pen_dir), tmp_path / "run")
+    assert record["labels"] == [str(d) for d in range(10)] and record["reject_class"]
+    assert record["recipe"] == asdict(recipe) and len(record["history"]) == 1
+    out = tmp_path / "trajectory.onnx"
+    card = export(tmp_path / "run", out, str(pen_dir), image_weight=0.4)
+    model = TrajectoryModel(out)
+    assert model.labels == tuple(record["labels"]) and model.weight == pytest.approx(0.4)
+    assert model.has_reject
+    assert model.metadata["trajectory_features_version"] == FEATURES_VERSION
+    assert card["verification"]["argmax_identical"]
+    assert out.with_suffix(".md").read_text().startswith("# Model card: trajectory.onnx")
+    one = Ink((Stroke(tuple(Point(50.0, float(y)) for y in range(0, 101, 10))),))
+    p, reject = model.scores([one, one])
+    assert p.shape == (2, 10) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+    assert reject is not None and reject.shape == (2,)

@@ -1,7 +1,8 @@
 """Drawn-ink benchmark: ``python -m benchmarks.drawn_ink.run [--limit N] [--seed S] ...``.
 
 MNIST test digits are traced into strokes (``training.trace``), drawn on a 400x400 canvas the way
-people draw (``conditions``), and read by (a) the app: ``render_ink`` -> recognizer, and
+people draw (``conditions``), and read by (a) the app: ``render_ink`` -> recognizer (joined
+with the path model, ``hwr_qt.trajectory``, as the app reads drawn ink), and
 (b) the naive seed-style baseline (``naive``) -> the same recognizer. Prints per-condition
 and overall top-1/top-3, whole-number accuracy on 4-digit numbers, rejection of non-digit
 ink (``negatives``) and false rejections of real digits, and the wall time.
@@ -23,6 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 
+from benchmarks import pathmodel  # noqa: E402
 from benchmarks.drawn_ink import negatives as neg  # noqa: E402
 from benchmarks.drawn_ink.conditions import (  # noqa: E402
     CONDITIONS,
@@ -40,6 +42,7 @@ from hwr_qt.ink import Ink  # noqa: E402
 from hwr_qt.raster import render_ink  # noqa: E402
 from hwr_qt.recognizer import Recognizer  # noqa: E402
 from hwr_qt.resources import default_model_path  # noqa: E402
+from hwr_qt.trajectory import TrajectoryModel  # noqa: E402
 from training.trace import skeleton_strokes  # noqa: E402
 
 BATCH = 256
@@ -88,14 +91,14 @@ class Scores:
             getattr(self, name).extend(getattr(other, name))
 
 
-def read_ours(rec: Recognizer, inputs: list[np.ndarray], k: int) -> list[pipeline.Reading]:
-    """The app's reading of rendered inputs (batched when the pipeline offers it)."""
-    if hasattr(pipeline, "read_inputs"):
-        out: list[pipeline.Reading] = []
-        for i in range(0, len(inputs), BATCH):
-            out += pipeline.read_inputs(rec, inputs[i:i + BATCH], k)
-        return out
-    return [pipeline.read_input(rec, x, k) for x in inputs]
+def read_ours(rec: Recognizer, inks: Sequence[Ink], k: int,
+              path_model: TrajectoryModel | None = None) -> list[pipeline.Reading]:
+    """The app's reading of inks, each one digit (its image, joined with its path as the
+    app does when a path model is given), in batches."""
+    out: list[pipeline.Reading] = []
+    for i in range(0, len(inks), BATCH):
+        out += pipeline.read_pieces(rec, list(inks[i:i + BATCH]), k, path_model)
+    return out
 
 
 def probs(rec: Recognizer, images: np.ndarray) -> np.ndarray:
@@ -104,8 +107,9 @@ def probs(rec: Recognizer, images: np.ndarray) -> np.ndarray:
 
 
 def evaluate(rec: Recognizer, inks: Sequence[Ink], labels: Sequence[int],
-             pens: Sequence[float], k: int = 3) -> Scores:
-    ours = read_ours(rec, [render_ink(ink) for ink in inks], k)
+             pens: Sequence[float], k: int = 3,
+             path_model: TrajectoryModel | None = None) -> Scores:
+    ours = read_ours(rec, inks, k, path_model)
     naive_p = probs(rec, np.stack([naive_input(ink, pen) for ink, pen in zip(inks, pens,
                                                                               strict=True)]))
     naive_rank = np.argsort(-naive_p, axis=1, kind="stable")[:, :k]
@@ -151,8 +155,8 @@ class NumberResult:
 
 
 def read_numbers(rec: Recognizer, templates: Sequence[Template], labels: np.ndarray,
-                 n: int, rng: np.random.Generator) -> tuple[list[NumberResult], list[Ink],
-                                                            list[DrawStyle]]:
+                 n: int, rng: np.random.Generator, path_model: TrajectoryModel | None = None
+                 ) -> tuple[list[NumberResult], list[Ink], list[DrawStyle]]:
     reader: Callable | None = getattr(pipeline, "read_number", None)
     results, inks, styles = [], [], []
     for _ in range(n):
@@ -163,7 +167,7 @@ def read_numbers(rec: Recognizer, templates: Sequence[Template], labels: np.ndar
         text = None
         rejected = 0
         if reader is not None:
-            nr = reader(rec, ink, k=3)
+            nr = reader(rec, ink, k=3, path_model=path_model)
             text = str(nr.text)
             for c in nr.chars:
                 flag = getattr(c, "rejected", None)
@@ -197,6 +201,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="also write the overall figures here (the export's model card)")
     ap.add_argument("--save-samples", metavar="DIR", default=None,
                     help="write PNG contact sheets of generated ink to DIR")
+    pathmodel.add_arguments(ap)
     return ap.parse_args(argv)
 
 
@@ -216,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     labels = np.asarray(labels, dtype=np.int64)
     model = Path(args.model) if args.model else default_model_path()
     rec = Recognizer(model)
+    path_model = pathmodel.load(args)
     # One child stream per part, so e.g. --numbers 0 leaves the digit rows unchanged.
     ss = np.random.SeedSequence(args.seed)
     s_pick, s_mix, s_cond, s_num, s_negdraw = ss.spawn(5)
@@ -225,7 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     templates, fallbacks = trace_digits(images[pick])
     ys = labels[pick]
 
-    print(f"drawn-ink benchmark  model={model}  seed={args.seed}  digits={n} "
+    print(f"drawn-ink benchmark  model={model}  path model="
+          f"{path_model.path if path_model else None}  seed={args.seed}  digits={n} "
           f"(MNIST test, seeded subset)")
     print(f"strokes per digit: mean {np.mean([len(t) for t in templates]):.2f}, "
           f"distribution {np.bincount([len(t) for t in templates]).tolist()}; "
@@ -241,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     mix_rng = np.random.default_rng(s_mix)
     mix_styles = [random_style(mix_rng) for _ in range(n)]
     mix_inks = draw_all(templates, mix_styles, mix_rng)
-    mix = evaluate(rec, mix_inks, ys, [st.pen_width for st in mix_styles])
+    mix = evaluate(rec, mix_inks, ys, [st.pen_width for st in mix_styles],
+                   path_model=path_model)
 
     # (2) one condition at a time, on the same fixed subset for every row.
     m = max(1, min(args.per_condition, n))
@@ -251,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"condition: {cond.name}")
         rng = np.random.default_rng(cs)
         inks = draw_all(templates[:m], [cond.style] * m, rng)
-        sc = evaluate(rec, inks, ys[:m], [cond.style.pen_width] * m)
+        sc = evaluate(rec, inks, ys[:m], [cond.style.pen_width] * m, path_model=path_model)
         per_cond[cond.name] = (cond, inks)
         rows.append(score_row(cond.name, m, sc))
     table(f"Per condition ({m} digits each; one parameter changed from the default: "
@@ -278,7 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if nn:
         log(f"{nn} 4-digit numbers...")
         num_results, num_inks, num_styles = read_numbers(rec, templates, ys, nn,
-                                                         np.random.default_rng(s_num))
+                                                         np.random.default_rng(s_num),
+                                                         path_model)
         naive_ok = [r.naive == r.label for r in num_results]
         naive_digits = [a == b for r in num_results for a, b in zip(r.naive, r.label,
                                                                     strict=True)]
@@ -303,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     neg_inks = [draw(t, st, neg_rng) for (_, _, t), st in zip(negs, neg_styles, strict=True)]
     kinds = [k for k in neg.KINDS if any(x[0] == k for x in negs)]
     if negs:
-        neg_read = read_ours(rec, [render_ink(ink) for ink in neg_inks], 3)
+        neg_read = read_ours(rec, neg_inks, 3, path_model)
         rej_rows = []
         for kind in kinds:
             sel = [r for r, x in zip(neg_read, negs, strict=True) if x[0] == kind]

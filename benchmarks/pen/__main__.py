@@ -34,11 +34,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 
+from benchmarks import pathmodel  # noqa: E402
 from benchmarks.pen.numbers import Digit, make_numbers  # noqa: E402
 from benchmarks.report import table  # noqa: E402
-from hwr_qt.pipeline import REJECTED_LABEL, NumberReading, read_number  # noqa: E402
+from hwr_qt import pipeline  # noqa: E402
+from hwr_qt.ink import Ink  # noqa: E402
+from hwr_qt.pipeline import REJECTED_LABEL, NumberReading  # noqa: E402
 from hwr_qt.recognizer import ModelError, Recognizer  # noqa: E402
 from hwr_qt.resources import default_model_path  # noqa: E402
+from hwr_qt.trajectory import TrajectoryModel  # noqa: E402
 from training.pen import (  # noqa: E402
     DIGIT_FILES,
     LETTER_FILES,
@@ -223,8 +227,13 @@ def subset(items: list, limit: int | None, rng: np.random.Generator) -> list:
 
 
 def run(rec: Recognizer, digits: list[PenSample], letters: list[PenSample], n_numbers: int,
-        seed: int, limit: int | None = None) -> dict:
+        seed: int, limit: int | None = None, path_model: TrajectoryModel | None = None
+        ) -> dict:
     """Read everything and score it; the dict that ``--json`` writes (without timing)."""
+
+    def read_number(classifier: Recognizer, ink: Ink) -> NumberReading:
+        return pipeline.read_number(classifier, ink, path_model=path_model)
+
     s_digits, s_numbers, s_letters = np.random.SeedSequence(seed).spawn(3)
     picked = subset(digits, limit, np.random.default_rng(s_digits))
     outs = [digit_outcome(s, read_number(rec, s.ink)) for s in picked]
@@ -251,6 +260,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="at most N digits and N letters (seeded subset; quick runs)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", metavar="OUT", default=None, help="also write the figures here")
+    pathmodel.add_arguments(ap)
     return ap.parse_args(argv)
 
 
@@ -260,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         model = Path(args.model) if args.model else default_model_path()
         rec = Recognizer(model)
+        path_model = pathmodel.load(args)
         digit_data = load_pen(args.pen_dir, files=DIGIT_FILES)
         letter_data = load_pen(args.pen_dir, files=LETTER_FILES)
     except (ModelError, PenDataError) as e:
@@ -269,12 +280,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     letters = letter_data.select(split=args.split, labels=UNLIKE_DIGITS)
     log(f"{len(digits)} digits, {len(letters)} letters from {args.split} writers; reading...")
     res = {"model": str(model), "split": args.split, "seed": args.seed,
+           "path_model": str(path_model.path) if path_model else None,
            "definitions": DEFINITIONS,
            "dropped_as_broken": {**digit_data.dropped, **letter_data.dropped},
-           **run(rec, digits, letters, args.numbers, args.seed, args.limit)}
+           **run(rec, digits, letters, args.numbers, args.seed, args.limit, path_model)}
     res["wall_time_s"] = round(time.perf_counter() - t0, 1)
     res["headline"] = headline(res)
-    print(f"real-pen benchmark  model={model}  split={args.split}  seed={args.seed}")
+    print(f"real-pen benchmark  model={model}  path model={res['path_model']}  "
+          f"split={args.split}  seed={args.seed}")
     print_report(res)
     print(f"\n{res['headline']}\nwall time {res['wall_time_s']} s")
     if args.json:

@@ -33,6 +33,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 
+from benchmarks import pathmodel  # noqa: E402
 from benchmarks.pen.numbers import Digit  # noqa: E402
 from benchmarks.pen.words import make_words  # noqa: E402
 from benchmarks.report import table  # noqa: E402
@@ -40,6 +41,7 @@ from hwr_qt.classifier import Classifier  # noqa: E402
 from hwr_qt.models import ModelSet  # noqa: E402
 from hwr_qt.pipeline import REJECTED_LABEL, read_number  # noqa: E402
 from hwr_qt.recognizer import ModelError  # noqa: E402
+from hwr_qt.trajectory import TrajectoryModel  # noqa: E402
 from training.pen import DIGIT_FILES, LETTER_FILES, PenDataError, PenSample, load_pen  # noqa: E402
 
 # Digit/letter confusions Everything mode cannot always settle from one shape.
@@ -64,11 +66,12 @@ def pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.2f}"
 
 
-def read_singles(clf: Classifier, samples: Sequence[PenSample]) -> list[tuple[str, str, tuple]]:
+def read_singles(clf: Classifier, samples: Sequence[PenSample],
+                 path_model: TrajectoryModel | None = None) -> list[tuple[str, str, tuple]]:
     """(label, text read, top-3 of the one character or ())."""
     rows = []
     for s in samples:
-        r = read_number(clf, s.ink, k=3)
+        r = read_number(clf, s.ink, k=3, path_model=path_model)
         top3 = tuple(p.label for p in r.chars[0].reading.top_k[:3]) if len(r.chars) == 1 else ()
         rows.append((s.label, r.text, top3))
     return rows
@@ -103,20 +106,23 @@ def lookalikes(rows: Sequence[tuple[str, str, tuple]]) -> dict[str, dict]:
 
 
 def run(models: ModelSet, letters: list[PenSample], digits: list[PenSample], n_words: int,
-        seed: int) -> dict:
+        seed: int, path_model: TrajectoryModel | None = None) -> dict:
+    """Read everything in Letters and Everything mode (each ink joined with
+    ``path_model``'s reading of its path where it has the mode's labels)."""
     by_case = {"capitals": [s for s in letters if s.label.isupper()],
                "lower_case": [s for s in letters if s.label.islower()]}
     letters_clf = models.classifier("letters")
     res: dict = {"letters_mode": {}}
     for name, sel in by_case.items():
-        rows = read_singles(letters_clf, sel)
+        rows = read_singles(letters_clf, sel, path_model)
         res["letters_mode"][name] = {**single_stats(rows), "confusions": confusions(rows),
                                      "per_class_nocase": {
                                          y: share([fold(t) == fold(y) for yy, t, _ in rows
                                                    if yy == y])
                                          for y in sorted({r[0] for r in rows})}}
     all_clf = models.classifier("all")
-    rows_all = read_singles(all_clf, digits) + read_singles(all_clf, letters)
+    rows_all = read_singles(all_clf, digits, path_model) + read_singles(all_clf, letters,
+                                                                       path_model)
     res["everything_mode"] = {
         "all": single_stats(rows_all),
         "digits": single_stats(rows_all[:len(digits)]),
@@ -126,7 +132,8 @@ def run(models: ModelSet, letters: list[PenSample], digits: list[PenSample], n_w
     }
     words = make_words([Digit(s.label, s.writer, s.ink) for s in letters], n_words,
                        np.random.default_rng(seed))
-    read = [(w.label, read_number(letters_clf, w.ink, k=3).text) for w in words]
+    read = [(w.label, read_number(letters_clf, w.ink, k=3, path_model=path_model).text)
+            for w in words]
     res["words"] = {"n": len(read), "exact": share([t == y for y, t in read]),
                     "nocase": share([fold(t) == fold(y) for y, t in read]),
                     "letter_count_right": share([len(t) == len(y) for y, t in read]),
@@ -182,11 +189,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="at most N letters and N digits")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", metavar="OUT", default=None)
+    pathmodel.add_arguments(ap)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
         models = ModelSet(Path(args.model) if args.model else None)
         models.classifier("letters")
+        path_model = pathmodel.load(args, "letters")
         pen = load_pen(args.pen_dir, files=LETTER_FILES + DIGIT_FILES)
     except (ModelError, PenDataError) as e:
         log(f"error: {e}")
@@ -201,10 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.limit, len(digits)), replace=False))]
     log(f"{len(letters)} letters, {len(digits)} digits from {args.split} writers; reading...")
     res = {"model": str(models.path_for("letters")), "split": args.split, "seed": args.seed,
-           **run(models, letters, digits, args.words, args.seed)}
+           "path_model": str(path_model.path) if path_model else None,
+           **run(models, letters, digits, args.words, args.seed, path_model)}
     res["wall_time_s"] = round(time.perf_counter() - t0, 1)
     res["headline"] = headline(res)
-    print(f"real-pen letters benchmark  model={res['model']}  split={args.split}")
+    print(f"real-pen letters benchmark  model={res['model']}  path model="
+          f"{res['path_model']}  split={args.split}")
     print_report(res)
     print(f"\n{res['headline']}\nwall time {res['wall_time_s']} s")
     if args.json:

@@ -56,6 +56,7 @@ from hwr_qt.pipeline import (
 from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.profile import ProfileError
 from hwr_qt.recognizer import ModelError, ModelOutputError, Recognizer
+from hwr_qt.trajectory import TrajectoryModel
 from hwr_qt.ui.background import LatestOnly
 from hwr_qt.ui.canvas import InkCanvas, fit_to_canvas, render_image
 from hwr_qt.ui.correct import CorrectDialog
@@ -517,14 +518,25 @@ class MainWindow(QMainWindow):
             self._show_problem(capitalised(str(e)) + ".",
                                self.tr("Undo or clear to read again."))
             return
-        classifier, k = self.classifier, self.bars.k
+        classifier, k, path = self.classifier, self.bars.k, self._path_model()
         if len(ink.strokes) <= INLINE_STROKES and ink.point_count <= INLINE_POINTS:
             try:
-                self._present(read_number(classifier, ink, k))
+                self._present(read_number(classifier, ink, k, path_model=path))
             except (EmptyInputError, InkError, ModelOutputError) as e:
                 self._present_error(e)
             return
-        self._reader.submit(lambda _report: read_number(classifier, ink, k))
+        self._reader.submit(lambda _report: read_number(classifier, ink, k, path_model=path))
+
+    def _path_model(self) -> TrajectoryModel | None:
+        """The path model for drawn ink; a damaged one is reported once, in the status
+        bar, and the drawing is read by its image alone."""
+        had_problem = self.models.path_model_problem is not None
+        path = self.models.path_model(self.mode)
+        if self.models.path_model_problem and not had_problem:
+            self.statusBar().showMessage(
+                self.tr("Reading by image alone: {0}").format(self.models.path_model_problem),
+                8000)
+        return path
 
     def _on_read(self, token: int, number: object, error: object) -> None:
         if not self._reader.is_current(token):
