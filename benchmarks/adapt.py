@@ -158,10 +158,10 @@ class Reader:
     def read(self, idx: np.ndarray, adapter: Adapter | None) -> np.ndarray:
         b = self.base
         p, r = b.probs[idx], None if b.reject is None else b.reject[idx]
-        mine = np.zeros(len(idx), bool)
+        mine = np.zeros(len(idx), bool)  # as the app: rows the user's examples had a say in
         if adapter is not None and len(adapter):
-            p, r, mine = adapter.adjust(p, r, b.feats[idx])
-        if b.path is not None:  # as the app: a reading from the profile stays as it is
+            p, r, _, mine = adapter.read(p, r, b.feats[idx], self.info.reject_threshold)
+        if b.path is not None:  # ... stay as the profile made them (pipeline.with_path)
             p = np.where(mine[:, None], p, mix(p, b.path[idx], b.path_weight))
             if r is not None and b.path_reject is not None:
                 joined = np.array([mix_reject(float(a), float(c), b.path_weight)

@@ -114,6 +114,9 @@ def main() -> None:
     ms = lambda v: statistics.median(v) * 1e3  # noqa: E731
     t_full = timeit(lambda: read_ink(rec, ink, 3, path_model=path), n)
     t_image = timeit(lambda: read_ink(rec, ink, 3), n)
+    # What the GUI calls at pen-up: the number reader (grouping, then the same reading).
+    t_gui = timeit(lambda: read_number(rec, ink, 3, path_model=path), n)
+    t_gui_image = timeit(lambda: read_number(rec, ink, 3), n)
     t_model = timeit(lambda: model.probabilities(x), n)
     t_render = timeit(lambda: render_ink(ink), n)
     screen_ink = on_screen(ink)
@@ -135,6 +138,8 @@ def main() -> None:
                         max(n // 4, 50))
     print(f"pen-up -> top-k (render + preprocess + inference): median {ms(t_full):.3f} ms "
           f"(p90 {np.percentile(t_full, 90) * 1e3:.3f} ms, n={n})")
+    print(f"  through read_number, as the GUI reads it:    median {ms(t_gui):.3f} ms "
+          f"(image alone {ms(t_gui_image):.3f} ms)")
     print(f"  image alone (no path model):                 median {ms(t_image):.3f} ms "
           f"(with the path model {ms(t_full) / ms(t_image):.2f}x)")
     print(f"  render + centre only:                        median {ms(t_render):.3f} ms")

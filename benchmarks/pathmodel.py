@@ -1,5 +1,5 @@
-"""The path model in the benchmarks: the bundled one by default, as the app reads drawn
-digits (``hwr_qt.trajectory``); ``--image-only`` measures the image model alone."""
+"""The path model in the benchmarks: the bundled one of the mode by default, as the app
+reads drawn ink (``hwr_qt.trajectory``); ``--image-only`` measures the image model alone."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Export the path model: ``python -m export.trajectory [--model-dir DIR] [--out PATH]``.
 
 Converts ``training.trajectory``'s Keras model with tf2onnx (input ``trajectory`` float32
-[N,64,5], output ``probabilities`` [N,10]), checks onnxruntime against Keras on the
-validation writers' digits, measures the model alone on the validation and test writers,
+[N,64,5], output ``probabilities`` [N,labels] and, with a "not a digit" class,
+``reject`` [N,1]), checks onnxruntime against Keras on the validation writers'
+characters, measures the model alone on the validation and test writers,
 and writes the metadata the app reads (labels, feature version, the image model's weight
 in the mix) and a model card (Markdown + JSON) beside the file.
 """
@@ -215,7 +216,8 @@ def render_card(card: dict) -> str:
         f"| Exported | {m['date']} |",
         "",
         "Test writers are never used for training or tuning; the figures through the "
-        "app's pipeline (with the image model) are in `digits.md` and the README.",
+        "app's pipeline (joined with the image model) are in the README"
+        + ("" if chars else " and `digits.md`") + ".",
         "",
         "## Sources and licences",
         "",

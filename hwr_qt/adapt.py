@@ -41,6 +41,12 @@ if TYPE_CHECKING:
     from hwr_qt.profile import Example, Profile
 
 NOT_A_CHARACTER = "?"  # the label of a "this isn't a character" correction
+# A reading the user's examples raised by this much (log-probability) is theirs: it is
+# not joined with the path model (``pipeline.with_path``), so that a correction holds
+# even where the image model already agreed. Validation writers under fixed distortions
+# (``benchmarks.adapt --split val --distort 0..2``): second-half errors 17, 8, 7 at 0.5
+# and 14, 8, 7 at 2.0 and 4.0 (a lower bar leaves more readings without the path model).
+GUIDED_BOOST = 2.0
 
 
 class AdaptError(ValueError):
@@ -146,13 +152,16 @@ class Adapter:
         return out
 
     def adjust(self, probabilities: np.ndarray, reject: np.ndarray | None,
-               features: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """(probabilities, reject, changed): the scores moved towards the examples'
-        labels, and which characters' answers differ from the network's because of it."""
+               features: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        """(probabilities, reject, changed, guided): the scores moved towards the
+        examples' labels, which characters' answers differ from the network's because of
+        it, and which the examples had a say in at all (a boost of GUIDED_BOOST or more:
+        the reading is the user's, even where the network already agreed)."""
         probs = np.asarray(probabilities, np.float32)
         n, c = probs.shape
         if not len(self) or not n:
-            return probs, reject, np.zeros(n, bool)
+            return probs, reject, np.zeros(n, bool), np.zeros(n, bool)
         boost = self.boost(features)
         logp = np.log(np.clip(probs, 1e-30, 1.0)) + boost[:, :c]
         out = np.exp(logp - logp.max(axis=1, keepdims=True))
@@ -165,7 +174,19 @@ class Adapter:
             # character lower it (the user said such ink is that character).
             logit = np.log(r / (1 - r)) + boost[:, c] - boost[:, :c].max(axis=1)
             new_reject = (1.0 / (1.0 + np.exp(-logit))).astype(np.float32)
-        return out.astype(np.float32), new_reject, changed
+        guided = changed | (boost.max(axis=1) >= GUIDED_BOOST)
+        return out.astype(np.float32), new_reject, changed, guided
+
+    def read(self, probabilities: np.ndarray, reject: np.ndarray | None,
+             features: np.ndarray, threshold: float
+             ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        """``adjust``, with a reject decision the examples flipped (at ``threshold``)
+        counted as changed too: what the app reads and shows as the user's."""
+        probs, new_reject, changed, guided = self.adjust(probabilities, reject, features)
+        if new_reject is not None and reject is not None:
+            changed = changed | ((new_reject >= threshold) != (np.asarray(reject) >= threshold))
+            guided = guided | changed
+        return probs, new_reject, changed, guided
 
 
 class AdaptedClassifier:
@@ -210,14 +231,12 @@ class AdaptedClassifier:
         scores = self.base.classify(images)
         n = len(scores.probabilities)
         if not self.enabled or scores.features is None:
-            return replace(scores, from_profile=np.zeros(n, bool))
+            return replace(scores, from_profile=np.zeros(n, bool), guided=np.zeros(n, bool))
         self._sync()
-        probs, reject, changed = self.adapter.adjust(scores.probabilities, scores.reject,
-                                                     scores.features)
-        if reject is not None and scores.reject is not None:
-            t = self.info.reject_threshold
-            changed |= (reject >= t) != (scores.reject >= t)
-        return replace(scores, probabilities=probs, reject=reject, from_profile=changed)
+        probs, reject, changed, guided = self.adapter.read(
+            scores.probabilities, scores.reject, scores.features, self.info.reject_threshold)
+        return replace(scores, probabilities=probs, reject=reject, from_profile=changed,
+                       guided=guided)
 
     def features(self, image: np.ndarray) -> np.ndarray:
         """The base model's features [D] of one model input [28, 28]."""

@@ -57,6 +57,9 @@ class Scores:
     features: np.ndarray | None = None  # float32 [N, D]: penultimate-layer features
     # bool [N]: the answer came from the user's own examples (an adapted classifier).
     from_profile: np.ndarray | None = None
+    # bool [N]: the user's examples had a say (raised a label), whether or not the answer
+    # changed: such a reading is not joined with the path model (a correction holds).
+    guided: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)

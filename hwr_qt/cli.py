@@ -25,7 +25,7 @@ from typing import Any
 from hwr_qt.classifier import MODES, Classifier
 from hwr_qt.imagefile import ImageFileError
 from hwr_qt.ink import MAX_FILE_BYTES, InkError, parse_ink
-from hwr_qt.models import DEFAULT_MODE, ModelSet, noun, served
+from hwr_qt.models import DEFAULT_MODE, ModelSet, is_bundled, noun, served
 from hwr_qt.pipeline import (
     INK_SUFFIXES,
     NumberReading,
@@ -110,8 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="PATH",
                    help="ONNX model (default: the bundled one for the mode)")
     p.add_argument("--image-only", action="store_true",
-                   help="read drawn digits by their image alone, without the bundled "
-                   "path model (stroke order and direction)")
+                   help="read drawn ink by its image alone, without the bundled path "
+                   "model (stroke order and direction; a --model always reads alone)")
     return p
 
 
@@ -241,7 +241,8 @@ def main(argv: list[str]) -> int:
         print(f"hwr-qt: error: {_one_line(e)}", file=sys.stderr)
         return 2
     path_model = None
-    if not args.image_only:
+    # A model of one's own reads alone (the mix weight was chosen for the bundled pair).
+    if not args.image_only and (not args.model or is_bundled(Path(args.model), args.mode)):
         models = ModelSet()
         path_model = models.path_model(args.mode)
         if models.path_model_problem:  # damaged: say so once; the image model still reads

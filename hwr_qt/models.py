@@ -1,6 +1,7 @@
 """Which model reads which mode: digits from ``digits.onnx``, letters and everything from
-``chars.onnx`` (one model, a label mask per mode; ``classifier.for_mode``). Drawn digits
-are also read by their path (``trajectory.onnx``, ``hwr_qt.trajectory``).
+``chars.onnx`` (one model, a label mask per mode; ``classifier.for_mode``). Drawn ink
+is also read by its path (``trajectory.onnx``, ``chars_trajectory.onnx``:
+``hwr_qt.trajectory``).
 
 A mode whose model is not installed is unavailable with a message, never a crash; a
 model chosen by the user (``--model``, File → Load Model…) reads the modes it serves.
@@ -36,6 +37,14 @@ def bundled_model_path(mode: str) -> Path:
     return resource_path(MODEL_FILES[mode])
 
 
+def is_bundled(path: Path, mode: str) -> bool:
+    """Whether ``path`` is the bundled model of ``mode`` (the path model's partner)."""
+    try:
+        return Path(path).resolve() == bundled_model_path(mode).resolve()
+    except OSError:
+        return False
+
+
 def mode_available(mode: str) -> bool:
     return bundled_model_path(mode).is_file()
 
@@ -65,9 +74,12 @@ class ModelSet:
         self.path_model_problem: str | None = None  # why a damaged path model is not used
 
     def path_model(self, mode: str = DEFAULT_MODE) -> TrajectoryModel | None:
-        """The bundled path model of ``mode`` (loaded once), or None: not installed, or
-        damaged (``path_model_problem`` says why). Ink is then read by its image alone.
-        It joins only a reader whose labels it has (``TrajectoryModel.columns``)."""
+        """The bundled path model of ``mode`` (loaded once), or None: not installed,
+        damaged (``path_model_problem`` says why), or the mode is read by a model the user
+        chose (the mix weight was chosen for the bundled pair). Ink is then read by its
+        image alone. It joins only a reader whose labels it has (``columns``)."""
+        if not is_bundled(self.path_for(mode), mode):
+            return None  # the user's own model reads alone: the weight is the bundled pair's
         relpath = PATH_MODEL_FILES.get(mode, PATH_MODEL_FILE)
         if relpath not in self._path_models:
             self._path_models[relpath] = None

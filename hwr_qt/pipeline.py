@@ -23,6 +23,7 @@ from hwr_qt.imagefile import image_ink, read_image
 from hwr_qt.ink import Ink, InkError, load_ink
 from hwr_qt.preprocess import EmptyInputError
 from hwr_qt.raster import render_ink
+from hwr_qt.recognizer import ModelOutputError
 from hwr_qt.segment import (
     SIDE_OVERLAP,
     Box,
@@ -108,6 +109,7 @@ class Reading:
     reject: float | None = None  # the model's belief that this is no character at all
     rejected: bool = False
     from_profile: bool = False  # answered from the user's own examples
+    guided: bool = False  # the user's examples had a say (``Scores.guided``)
 
     @property
     def label(self) -> str:
@@ -132,12 +134,14 @@ def read_inputs(classifier: Classifier, inputs: list[np.ndarray], k: int = 3,
     info = classifier.info
     scores = classifier.classify(np.stack(inputs))
     probs, reject, mine = scores.probabilities, scores.reject, scores.from_profile
+    guided = scores.guided if scores.guided is not None else mine
     out = []
     for i, x in enumerate(inputs):
         r = None if reject is None else float(reject[i])
         out.append(Reading(x, probs[i], ranked(probs[i], info, k), r,
                            r is not None and r >= info.reject_threshold,
-                           bool(mine[i]) if mine is not None else False))
+                           bool(mine[i]) if mine is not None else False,
+                           bool(guided[i]) if guided is not None else False))
     return out
 
 
@@ -161,7 +165,10 @@ def read_pieces(classifier: Classifier, pieces: list[Ink], k: int = 3,
     columns = None if path_model is None else path_model.columns(classifier.info.labels)
     if path_model is None or columns is None:
         return readings
-    probs, reject = path_model.scores(pieces)
+    try:
+        probs, reject = path_model.scores(pieces)
+    except ModelOutputError:
+        return readings  # a path model answering nonsense has no say; the image reads
     if len(columns) < probs.shape[1]:  # the mode's labels only, as ModeClassifier does
         probs = probs[:, columns]
         probs = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-30)
@@ -172,16 +179,20 @@ def with_path(readings: list[Reading], path: np.ndarray, weight: float, info: Mo
               k: int, path_reject: np.ndarray | None = None) -> list[Reading]:
     """The image readings joined with the path model's probabilities [N, C]
     (``trajectory.mix``) and, where both models have one, reject scores [N]
-    (``trajectory.mix_reject``). A reading that came from the user's own examples stays
-    as the profile made it: a correction must hold."""
+    (``trajectory.mix_reject``). A reading the user's examples had a say in
+    (``Reading.guided``) stays as the profile made it: a correction must hold."""
+    if len(readings) != len(path):
+        raise ValueError(f"{len(readings)} readings but {len(path)} path scores")
+    mixed = mix(np.stack([r.probabilities for r in readings]), path, weight)
     out = []
-    for i, (r, p) in enumerate(zip(readings, path, strict=True)):
-        if not r.from_profile:
-            probs = mix(r.probabilities, p, weight)
-            r = replace(r, probabilities=probs, top_k=ranked(probs, info, k))
-            if r.reject is not None and path_reject is not None:
-                joined = mix_reject(r.reject, float(path_reject[i]), weight)
-                r = replace(r, reject=joined, rejected=joined >= info.reject_threshold)
+    for i, r in enumerate(readings):
+        if not r.guided:
+            reject = r.reject
+            if reject is not None and path_reject is not None:
+                reject = mix_reject(reject, float(path_reject[i]), weight)
+            r = replace(r, probabilities=mixed[i], top_k=ranked(mixed[i], info, k),
+                        reject=reject,
+                        rejected=reject is not None and reject >= info.reject_threshold)
         out.append(r)
     return out
 
@@ -307,7 +318,7 @@ def read_number(classifier: Classifier, ink: Ink, k: int = 3,
     Every piece of every option goes through one inference call. In letters and
     everything mode dots and bars join the letter they belong to, the width priors
     follow the letters and same-shape letters take their case from the word. With
-    ``path_model`` (digits) every piece's reading joins the pen's path (``read_pieces``).
+    ``path_model`` every piece's reading joins the pen's path (``read_pieces``).
     """
     classifier, mode = reading_mode(classifier, mode)
     letters = mode != "digits"

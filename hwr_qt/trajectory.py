@@ -5,8 +5,9 @@ their direction, where the pen was lifted. Those tell apart what real writers' s
 confuse: a hooked 1 (an up-stroke, then the stem) from a 7 (a bar, then a diagonal), an
 open 4 (two strokes) from a 9 (one), a 5 whose flag is a stroke of its own from a 3.
 On the validation writers of the real pen data the image model alone misreads 12 of
-2,032 digits, this path model 3 (ten of the image model's twelve it reads right); joined,
-4-digit numbers read 96.05 -> 97.60 % (``python -m benchmarks.pen --split val``).
+2,032 digits, a path model 3 (ten of the image model's twelve it reads right); joined,
+4-digit numbers read 96.05 -> 97.80 % and letters are rejected 90.40 -> 92.97 %
+(``python -m benchmarks.pen --split val``; the digits path model has a reject output).
 
 ``trajectory_features`` turns ink into the model input: the whole path, pen-up jumps
 included, resampled by arc length to ``POINTS`` points of (x, y, direction x,
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr_qt.ink import Ink
+from hwr_qt.ink import Ink, Point, Stroke
 
 POINTS = 64  # samples along the path: a digit's turns need ~20, a number's piece no more
 CHANNELS = 5  # x, y, direction x, direction y, pen up
@@ -85,8 +86,13 @@ def trajectory_batch(inks: Sequence[Ink]) -> np.ndarray:
 def mix_reject(image: float, path: float, weight: float) -> float:
     """Two models' P(not a character) joined as ``mix`` joins distributions (the
     weighted geometric mean of the two-way distributions [reject, accept])."""
-    p = mix(np.array([image, 1.0 - image]), np.array([path, 1.0 - path]), weight)
-    return float(p[0])
+    def clip(v: float) -> float:
+        return min(max(v, 1e-12), 1.0 - 1e-12)
+
+    image, path = clip(image), clip(path)
+    no: float = image ** weight * path ** (1.0 - weight)
+    yes: float = (1.0 - image) ** weight * (1.0 - path) ** (1.0 - weight)
+    return no / (no + yes)
 
 
 def mix(image: np.ndarray, path: np.ndarray, weight: float) -> np.ndarray:
@@ -130,8 +136,27 @@ class TrajectoryModel:
         self.weight = weight
         self.metadata = meta
         outputs = {o.name for o in self._session.get_outputs()}
+        if OUTPUT_NAME not in outputs:
+            raise ModelError(f"incompatible path model {self.path.name}: no output named "
+                             f"'{OUTPUT_NAME}' (found {sorted(outputs)})")
         self.has_reject = meta.get("reject_output") == REJECT_NAME and REJECT_NAME in outputs
         self._outputs = [OUTPUT_NAME] + ([REJECT_NAME] if self.has_reject else [])
+        self._columns: dict[tuple[str, ...], np.ndarray | None] = {}
+        self._probe()
+
+    def _probe(self) -> None:
+        """Run it once on the batch sizes the pipeline sends (one piece, several), so that
+        a model that cannot run, or answers in other shapes than its labels, fails now as
+        a model error rather than on every drawing."""
+        from hwr_qt.recognizer import ModelError, _first_line
+
+        tick = Ink((Stroke((Point(0.0, 0.0), Point(1.0, 2.0))),))
+        for n in (1, 4):
+            try:
+                self.scores([tick] * n)
+            except Exception as e:  # noqa: BLE001 - onnxruntime raises several types
+                raise ModelError(f"path model {self.path.name} fails to run: "
+                                 f"{_first_line(e)}") from None
 
     def scores(self, inks: Sequence[Ink]) -> tuple[np.ndarray, np.ndarray | None]:
         """(float32 [N, C] probabilities, [N] P(not a character) or None) for N inks."""
@@ -153,10 +178,12 @@ class TrajectoryModel:
     def columns(self, labels: Sequence[str]) -> np.ndarray | None:
         """Where ``labels`` are among its columns (a mode's labels within the characters
         model's), or None when it lacks one of them: it joins no such reader."""
-        index = {lab: i for i, lab in enumerate(self.labels)}
-        if not labels or any(lab not in index for lab in labels):
-            return None
-        return np.array([index[lab] for lab in labels], np.intp)
+        key = tuple(labels)
+        if key not in self._columns:  # asked at every pen-up: worked out once per label set
+            index = {lab: i for i, lab in enumerate(self.labels)}
+            self._columns[key] = None if not key or any(lab not in index for lab in key) \
+                else np.array([index[lab] for lab in key], np.intp)
+        return self._columns[key]
 
     def serves(self, labels: Sequence[str]) -> bool:
         return self.columns(labels) is not None

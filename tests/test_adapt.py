@@ -167,7 +167,7 @@ def test_adapter_matches_hand_computation():
     ad = Adapter(LABELS)
     ad.fit(np.array([[1.0, 0.0]]), ["3"])
     p = np.full((1, 10), 0.1, np.float32)
-    q, _, changed = ad.adjust(p, None, np.array([[1.0, 0.0]]))
+    q, _, changed, _ = ad.adjust(p, None, np.array([[1.0, 0.0]]))
     boost = ad.params.max_boost * (1 - np.exp(-1 / ad.params.saturation))
     assert q[0, 3] == pytest.approx(np.exp(boost) / (np.exp(boost) + 9), rel=1e-5)
     assert changed[0]

@@ -354,6 +354,13 @@ def test_unusable_metadata_is_refused(tmp_path, meta):
     one_line_error(edited_copy(tmp_path, **meta))
 
 
+def test_metadata_that_does_not_match_the_outputs_is_refused_at_load(tmp_path):
+    """Eleven labels for ten columns: refused when it loads (its trial run), not on
+    every drawing."""
+    labels = '["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X"]'
+    assert "fails to run" in one_line_error(edited_copy(tmp_path, labels=labels))
+
+
 def test_an_unchanged_copy_loads(tmp_path, path_model):
     copy = TrajectoryModel(edited_copy(tmp_path))
     assert copy.labels == path_model.labels and copy.weight == path_model.weight
@@ -432,7 +439,7 @@ def test_with_path_joins_only_readings_not_from_the_profile(digits_classifier):
     info = digits_classifier.info
     inputs = [render_ink(shape("7")), render_ink(shape("1"))]
     image = read_inputs(digits_classifier, inputs)
-    readings = [replace(image[0], from_profile=True), image[1]]
+    readings = [replace(image[0], from_profile=True, guided=True), image[1]]
     path = np.zeros((2, 10), np.float32)
     path[:, 3] = 1.0
     out = with_path(readings, path, 0.0, info, 3)
@@ -654,3 +661,45 @@ def test_letters_mode_reads_a_real_word_with_its_path_model():
     joined = read_number(classifier, ink, mode="letters", path_model=path)
     assert joined.text.upper() == "TL"
     assert all(c.reading.probabilities.shape == (52,) for c in joined.chars)
+
+
+@pytest.mark.parametrize("taught", ["7", "1"])
+def test_a_correction_holds_against_the_path_model(digits_classifier, taught):
+    """The user's correction of this very ink wins over a path model certain of another
+    digit: whether it changed the image model's answer ("7") or agreed with it ("1")."""
+    from hwr_qt.adapt import AdaptedClassifier
+    from hwr_qt.profile import Profile
+
+    # A 1 with a long up-stroke: read as 1 (~98 %), unsure enough to be taught a 7.
+    ink = ink_of([(10.0, 32.0), (50.0, 0.0), (50.0, 100.0)])
+    adapted = AdaptedClassifier(digits_classifier, Profile())
+    adapted.learn(render_ink(ink), ink, taught)
+    fake = FakePath("3", weight=0.0)
+    got = read_number(adapted, ink, path_model=fake)
+    assert got.text == taught and got.chars[0].reading.guided
+    # ... while the path model still joins ink the profile has no say in.
+    assert read_number(adapted, shape("0"), path_model=fake).text == "3"
+
+
+def test_a_path_model_that_cannot_answer_leaves_the_image_reading(digits_classifier):
+    from hwr_qt.recognizer import ModelOutputError
+
+    class Broken(FakePath):
+        def scores(self, inks):
+            raise ModelOutputError("the path model's output is invalid")
+
+    alone = read_number(digits_classifier, shape("4"))
+    assert readings_of(read_number(digits_classifier, shape("4"), path_model=Broken())) == \
+        readings_of(alone)
+
+
+def test_a_model_of_ones_own_reads_alone(tmp_path):
+    """The mix weight was chosen for the bundled pair: a model the user chose reads its
+    modes alone; the bundled one, even named explicitly, keeps its path model."""
+    from hwr_qt.models import bundled_model_path
+
+    own = tmp_path / "mine.onnx"
+    own.write_bytes(bundled_model_path("digits").read_bytes())
+    assert ModelSet(own).path_model("digits") is None
+    assert ModelSet(own).path_model("letters") is not None  # not a mode it reads
+    assert ModelSet(bundled_model_path("digits")).path_model("digits") is not None
