@@ -71,6 +71,7 @@ class ModelSet:
         self._loaded: dict[Path, Recognizer] = {}
         self.chosen = chosen  # a user's model: used for the modes it serves
         self._path_models: dict[str, TrajectoryModel | None] = {}
+        self._bundled: dict[tuple[Path, str], bool] = {}
         self.path_model_problem: str | None = None  # why a damaged path model is not used
 
     def path_model(self, mode: str = DEFAULT_MODE) -> TrajectoryModel | None:
@@ -78,7 +79,10 @@ class ModelSet:
         damaged (``path_model_problem`` says why), or the mode is read by a model the user
         chose (the mix weight was chosen for the bundled pair). Ink is then read by its
         image alone. It joins only a reader whose labels it has (``columns``)."""
-        if not is_bundled(self.path_for(mode), mode):
+        reader = self.path_for(mode)
+        if (reader, mode) not in self._bundled:  # asked at every pen-up: resolved once
+            self._bundled[(reader, mode)] = is_bundled(reader, mode)
+        if not self._bundled[(reader, mode)]:
             return None  # the user's own model reads alone: the weight is the bundled pair's
         relpath = PATH_MODEL_FILES.get(mode, PATH_MODEL_FILE)
         if relpath not in self._path_models:
