@@ -131,15 +131,14 @@ def _path_scores(rec: Recognizer, mode: str, samples: list,
                  ) -> tuple[np.ndarray | None, float, np.ndarray | None]:
     """The path model's probabilities in the model's label order and its reject scores,
     where the app would join them (a path model that has the model's labels)."""
-    columns = None if path_model is None else path_model.columns(rec.info.labels)
-    if path_model is None or columns is None:
+    if path_model is None or not path_model.serves(rec.info.labels):
         return None, 1.0, None
     inks = [s.ink for s in samples]
-    parts = [path_model.scores(inks[i:i + 500]) for i in range(0, len(inks), 500)]
-    p = np.concatenate([q for q, _ in parts])[:, columns]
+    parts = [path_model.scores(inks[i:i + 500], rec.info.labels)
+             for i in range(0, len(inks), 500)]
     rejects = [r for _, r in parts]
     reject = None if any(r is None for r in rejects) else np.concatenate(rejects)  # type: ignore[arg-type]
-    return p / p.sum(axis=1, keepdims=True), path_model.weight, reject
+    return np.concatenate([p for p, _ in parts]), path_model.weight, reject
 
 
 class Reader:
@@ -164,9 +163,7 @@ class Reader:
         if b.path is not None:  # ... stay as the profile made them (pipeline.with_path)
             p = np.where(mine[:, None], p, mix(p, b.path[idx], b.path_weight))
             if r is not None and b.path_reject is not None:
-                joined = np.array([mix_reject(float(a), float(c), b.path_weight)
-                                   for a, c in zip(r, b.path_reject[idx], strict=True)])
-                r = np.where(mine, r, joined)
+                r = np.where(mine, r, mix_reject(r, b.path_reject[idx], b.path_weight))
         label = self.columns[p[:, self.columns].argmax(1)]
         if r is not None:
             label = np.where(r >= self.info.reject_threshold, REJECT, label)

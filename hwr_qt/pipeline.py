@@ -162,16 +162,13 @@ def read_pieces(classifier: Classifier, pieces: list[Ink], k: int = 3,
                 path_model: TrajectoryModel | None = None) -> list[Reading]:
     """Pieces of ink, each one character, in one inference call per model."""
     readings = read_inputs(classifier, [render_ink(p) for p in pieces], k)
-    columns = None if path_model is None else path_model.columns(classifier.info.labels)
-    if path_model is None or columns is None:
+    labels = classifier.info.labels
+    if path_model is None or not path_model.serves(labels):
         return readings
     try:
-        probs, reject = path_model.scores(pieces)
+        probs, reject = path_model.scores(pieces, labels)
     except ModelOutputError:
         return readings  # a path model answering nonsense has no say; the image reads
-    if len(columns) < probs.shape[1]:  # the mode's labels only, as ModeClassifier does
-        probs = probs[:, columns]
-        probs = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-30)
     return with_path(readings, probs, path_model.weight, classifier.info, k, reject)
 
 
@@ -184,12 +181,14 @@ def with_path(readings: list[Reading], path: np.ndarray, weight: float, info: Mo
     if len(readings) != len(path):
         raise ValueError(f"{len(readings)} readings but {len(path)} path scores")
     mixed = mix(np.stack([r.probabilities for r in readings]), path, weight)
+    image_reject = [r.reject for r in readings]
+    joined = None
+    if path_reject is not None and all(v is not None for v in image_reject):
+        joined = mix_reject(np.array(image_reject, np.float64), path_reject, weight)
     out = []
     for i, r in enumerate(readings):
         if not r.guided:
-            reject = r.reject
-            if reject is not None and path_reject is not None:
-                reject = mix_reject(reject, float(path_reject[i]), weight)
+            reject = r.reject if joined is None else float(joined[i])
             r = replace(r, probabilities=mixed[i], top_k=ranked(mixed[i], info, k),
                         reject=reject,
                         rejected=reject is not None and reject >= info.reject_threshold)

@@ -83,16 +83,26 @@ def trajectory_batch(inks: Sequence[Ink]) -> np.ndarray:
     return np.stack([trajectory_features(ink) for ink in inks])
 
 
-def mix_reject(image: float, path: float, weight: float) -> float:
-    """Two models' P(not a character) joined as ``mix`` joins distributions (the
-    weighted geometric mean of the two-way distributions [reject, accept])."""
-    def clip(v: float) -> float:
-        return min(max(v, 1e-12), 1.0 - 1e-12)
+def restrict(probabilities: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """[N, C] probabilities -> the ``columns`` in their order, rows renormalised (a
+    reading mode's labels, as ``classifier.ModeClassifier`` restricts the image model)."""
+    if len(columns) == probabilities.shape[1] and \
+            (columns == np.arange(len(columns))).all():
+        return probabilities
+    p = probabilities[:, columns]
+    out: np.ndarray = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-30)
+    return out
 
-    image, path = clip(image), clip(path)
-    no: float = image ** weight * path ** (1.0 - weight)
-    yes: float = (1.0 - image) ** weight * (1.0 - path) ** (1.0 - weight)
-    return no / (no + yes)
+
+def mix_reject(image: np.ndarray | float, path: np.ndarray | float,
+               weight: float) -> np.ndarray:
+    """Two models' P(not a character) [N] joined as ``mix`` joins distributions (the
+    weighted geometric mean of the two-way distributions [reject, accept])."""
+    a = np.clip(np.asarray(image, np.float64), 1e-12, 1.0 - 1e-12)
+    b = np.clip(np.asarray(path, np.float64), 1e-12, 1.0 - 1e-12)
+    no = a ** weight * b ** (1.0 - weight)
+    out: np.ndarray = no / (no + (1.0 - a) ** weight * (1.0 - b) ** (1.0 - weight))
+    return out
 
 
 def mix(image: np.ndarray, path: np.ndarray, weight: float) -> np.ndarray:
@@ -158,8 +168,11 @@ class TrajectoryModel:
                 raise ModelError(f"path model {self.path.name} fails to run: "
                                  f"{_first_line(e)}") from None
 
-    def scores(self, inks: Sequence[Ink]) -> tuple[np.ndarray, np.ndarray | None]:
-        """(float32 [N, C] probabilities, [N] P(not a character) or None) for N inks."""
+    def scores(self, inks: Sequence[Ink], labels: Sequence[str] | None = None
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(float32 [N, C] probabilities, [N] P(not a character) or None) for N inks.
+        With ``labels`` (a reader's, see ``columns``), the probabilities are those labels'
+        columns in their order, renormalised as ``classifier.ModeClassifier`` does."""
         from hwr_qt.recognizer import ModelOutputError
 
         n = len(inks)
@@ -169,7 +182,13 @@ class TrajectoryModel:
         if p.shape != (n, len(self.labels)) or not np.isfinite(p).all() or \
                 (r is not None and (r.shape != (n,) or not np.isfinite(r).all())):
             raise ModelOutputError(f"the path model's output is invalid (shape {p.shape})")
-        return p.astype(np.float32, copy=False), r
+        p = p.astype(np.float32, copy=False)
+        if labels is not None:
+            columns = self.columns(labels)
+            if columns is None:
+                raise ValueError(f"path model {self.path.name} lacks some of these labels")
+            p = restrict(p, columns)
+        return p, r
 
     def probabilities(self, inks: Sequence[Ink]) -> np.ndarray:
         """float32 [N, C] for N inks (each one character)."""

@@ -30,6 +30,7 @@ from hwr_qt.trajectory import (
     TrajectoryModel,
     mix,
     mix_reject,
+    restrict,
     trajectory_batch,
     trajectory_features,
 )
@@ -76,10 +77,16 @@ class FakePath:
     def serves(self, labels) -> bool:
         return self.columns(labels) is not None
 
-    def scores(self, inks) -> tuple[np.ndarray, np.ndarray | None]:
-        self.calls += 1
+    def full(self, inks) -> np.ndarray:
         p = np.zeros((len(inks), len(self.labels)), np.float32)
         p[:, self.labels.index(self.certain)] = 1.0
+        return p
+
+    def scores(self, inks, labels=None) -> tuple[np.ndarray, np.ndarray | None]:
+        self.calls += 1
+        p = self.full(inks)
+        if labels is not None:  # as TrajectoryModel.scores does
+            p = restrict(p, self.columns(labels))
         return p, self.reject if self.reject is None else np.full(len(inks), self.reject)
 
     def probabilities(self, inks) -> np.ndarray:
@@ -626,15 +633,14 @@ def test_a_characters_path_model_joins_a_mode_by_its_columns():
     labels = tuple("0123456789") + tuple(
         c for c in classifier.info.labels if c not in "0123456789")
     fake = FakePath("a", weight=0.0, labels=labels)
-    base = fake.scores
+    base = fake.full
 
     def with_digit_mass(inks):  # half of its belief on "7": the mode must drop it
-        p, r = base(inks)
-        p = p * 0.5
+        p = base(inks) * 0.5
         p[:, labels.index("7")] = 0.5
-        return p, r
+        return p
 
-    fake.scores = with_digit_mass  # type: ignore[method-assign]
+    fake.full = with_digit_mass  # type: ignore[method-assign]
     got = read_number(classifier, shape("1"), mode="letters", path_model=fake)
     assert got.text == "a"
     assert got.chars[0].reading.top_k[0].probability == pytest.approx(1.0, abs=1e-4)
@@ -685,7 +691,7 @@ def test_a_path_model_that_cannot_answer_leaves_the_image_reading(digits_classif
     from hwr_qt.recognizer import ModelOutputError
 
     class Broken(FakePath):
-        def scores(self, inks):
+        def scores(self, inks, labels=None):
             raise ModelOutputError("the path model's output is invalid")
 
     alone = read_number(digits_classifier, shape("4"))
@@ -703,3 +709,17 @@ def test_a_model_of_ones_own_reads_alone(tmp_path):
     assert ModelSet(own).path_model("digits") is None
     assert ModelSet(own).path_model("letters") is not None  # not a mode it reads
     assert ModelSet(bundled_model_path("digits")).path_model("digits") is not None
+
+
+def test_the_real_path_model_answers_in_a_readers_labels(path_model):
+    """``scores(inks, labels)``: those labels' columns, in their order, renormalised."""
+    inks = [shape("1"), shape("7")]
+    full, reject = path_model.scores(inks)
+    some = ("7", "1", "4")
+    p, r = path_model.scores(inks, some)
+    expected = full[:, [7, 1, 4]] / full[:, [7, 1, 4]].sum(axis=1, keepdims=True)
+    assert np.allclose(p, expected, atol=1e-6) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+    assert np.array_equal(r, reject)
+    assert path_model.scores(inks, DIGITS)[0] is not None
+    with pytest.raises(ValueError):
+        path_model.scores(inks, ("1", "A"))

@@ -392,6 +392,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(self.tr("Model: {0}").format(path.name), 5000)
         if mode != self.mode:
             self._set_mode_state(mode)
+        self._path_model()  # loaded with the model, not at the first pen-up
         self._update_actions()
         self.recognise()
         return True
@@ -418,6 +419,7 @@ class MainWindow(QMainWindow):
             return False
         self.recognizer, self.classifier = recognizer, classifier
         self._set_mode_state(mode)
+        self._path_model()  # loaded with the model, not at the first pen-up
         self.statusBar().showMessage(self.tr("Mode: {0}").format(MODE_TITLES[mode]), 3000)
         self._update_actions()
         self.recognise()
